@@ -1,0 +1,129 @@
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from lms.core.errors import AppError
+
+from . import services
+from .models import Bundle, BundleCourse, Category, Course, Lecture, Status
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("title", "title_en", "slug", "position")
+    list_editable = ("position",)
+    search_fields = ("title", "title_en", "slug")
+
+
+class LectureInline(admin.TabularInline):
+    model = Lecture
+    fields = ("position", "title", "title_en", "duration_seconds", "status", "publish_at")
+    ordering = ("position",)
+    extra = 0
+
+
+def _run_each(request: HttpRequest, queryset: QuerySet[Any], action: Any, done: str) -> None:
+    ok = 0
+    for obj in queryset:
+        try:
+            action(obj)
+            ok += 1
+        except AppError as exc:
+            messages.error(request, f"{obj}: {exc.message}")
+    if ok:
+        messages.success(request, done % {"count": ok})
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ("title", "category", "status", "publish_at", "lecture_count", "level")
+    list_filter = ("status", "category", "level", "completion_policy", "publish_at")
+    search_fields = ("title", "title_en", "slug", "summary", "instructors__email")
+    autocomplete_fields = ("instructors",)
+    prepopulated_fields = {"slug": ("title_en",)}
+    inlines = (LectureInline,)
+    actions = ("publish_now", "submit_for_review", "archive")
+    date_hierarchy = "publish_at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
+        return (
+            super().get_queryset(request).select_related("category").annotate(_n=Count("lectures"))
+        )
+
+    @admin.display(description=_("lectures"), ordering="_n")
+    def lecture_count(self, obj: Course) -> int:
+        return obj._n  # type: ignore[attr-defined,no-any-return]
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.lecture_renumber(course=form.instance)
+
+    @admin.action(description=_("Publish now"))
+    def publish_now(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+        _run_each(
+            request,
+            queryset,
+            lambda c: services.course_publish(course=c),
+            _("%(count)d course(s) published."),
+        )
+
+    @admin.action(description=_("Submit for review"))
+    def submit_for_review(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+        _run_each(
+            request,
+            queryset,
+            lambda c: services.course_submit_for_review(course=c),
+            _("%(count)d course(s) submitted."),
+        )
+
+    @admin.action(description=_("Archive"))
+    def archive(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+        _run_each(
+            request,
+            queryset,
+            lambda c: services.course_set_status(course=c, status=Status.ARCHIVED),
+            _("%(count)d course(s) archived."),
+        )
+
+
+@admin.register(Lecture)
+class LectureAdmin(admin.ModelAdmin):
+    list_display = ("title", "course", "position", "duration_seconds", "status", "publish_at")
+    list_filter = ("status", "course__category", "course")
+    search_fields = ("title", "title_en", "description", "course__title")
+    list_select_related = ("course",)
+    ordering = ("course", "position")
+
+
+class BundleCourseInline(admin.TabularInline):
+    model = BundleCourse
+    fields = ("position", "course")
+    autocomplete_fields = ("course",)
+    ordering = ("position",)
+    extra = 0
+
+
+@admin.register(Bundle)
+class BundleAdmin(admin.ModelAdmin):
+    list_display = ("title", "slug", "status", "publish_at")
+    list_filter = ("status", "publish_at")
+    search_fields = ("title", "title_en", "slug")
+    prepopulated_fields = {"slug": ("title_en",)}
+    inlines = (BundleCourseInline,)
+    actions = ("publish_now",)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        services.bundle_renumber(bundle=form.instance)
+
+    @admin.action(description=_("Publish now"))
+    def publish_now(self, request: HttpRequest, queryset: QuerySet[Bundle]) -> None:
+        _run_each(
+            request,
+            queryset,
+            lambda b: services.bundle_publish(bundle=b),
+            _("%(count)d bundle(s) published."),
+        )

@@ -1,0 +1,132 @@
+"""Reads of the catalog. `access_*` look-ups also authorise: what a user may not see is 404."""
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from lms.accounts.models import User
+
+from .models import Bundle, BundleCourse, Category, Course, Lecture, visible_q
+
+SEARCH_MAX_LENGTH = 100
+
+
+def can_edit_course(user: User | None, course: Course) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    return course.instructors.filter(pk=user.pk).exists()
+
+
+def _visible_lectures() -> QuerySet[Lecture]:
+    return Lecture.objects.filter(visible_q()).order_by("position")
+
+
+def category_list() -> QuerySet[Category]:
+    return Category.objects.annotate(
+        course_count=Count("courses", filter=visible_q("courses__"), distinct=True)
+    ).order_by("position", "id")
+
+
+def category_get(*, slug: str) -> Category:
+    try:
+        return Category.objects.get(slug=slug)
+    except Category.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+def course_list(*, category: Category | None = None) -> QuerySet[Course]:
+    """Visible courses, newest first, with what a course card shows."""
+    qs = (
+        Course.objects.filter(visible_q())
+        .select_related("category")
+        .prefetch_related("instructors")
+        .annotate(lecture_count=Count("lectures", filter=visible_q("lectures__"), distinct=True))
+        .order_by("-publish_at", "-id")
+    )
+    if category is not None:
+        qs = qs.filter(category=category)
+    return qs
+
+
+def access_course(user: User | None, *, slug: str) -> Course:
+    """The course page's course, with its lectures prefetched in order.
+
+    Visitors and members see only visible courses and lectures; the course's instructors and
+    staff also see drafts. Anything else is a 404, not a 403, so that drafts do not leak.
+    """
+    base = Course.objects.select_related("category").prefetch_related("instructors")
+    try:
+        course = base.get(slug=slug)
+    except Course.DoesNotExist as exc:
+        raise Http404 from exc
+    editor = can_edit_course(user, course)
+    if not course.is_visible and not editor:
+        raise Http404
+    lectures = (
+        Lecture.objects.filter(course=course).order_by("position")
+        if editor
+        else _visible_lectures().filter(course=course)
+    )
+    course.visible_lectures = list(lectures)  # type: ignore[attr-defined]
+    course.can_edit = editor  # type: ignore[attr-defined]
+    return course
+
+
+def bundle_list() -> QuerySet[Bundle]:
+    return (
+        Bundle.objects.filter(visible_q())
+        .annotate(course_count=Count("items", filter=visible_q("items__course__")))
+        .order_by("-publish_at", "-id")
+    )
+
+
+def access_bundle(user: User | None, *, slug: str) -> Bundle:
+    items = BundleCourse.objects.select_related("course", "course__category").annotate(
+        lecture_count=Count("course__lectures", filter=visible_q("course__lectures__"))
+    )
+    staff = bool(user and user.is_authenticated and user.is_staff)
+    if not staff:
+        items = items.filter(visible_q("course__"))
+    try:
+        bundle = Bundle.objects.prefetch_related(
+            Prefetch("items", queryset=items.order_by("position"))
+        ).get(slug=slug)
+    except Bundle.DoesNotExist as exc:
+        raise Http404 from exc
+    if not bundle.is_visible and not staff:
+        raise Http404
+    return bundle
+
+
+def catalog_search(*, query: str) -> tuple[list[Course], list[Lecture]]:
+    """Courses and lectures whose title or description contains the words of `query`.
+
+    Every word must appear (in the title or the description). `icontains` matches Hangul
+    anywhere inside a word on SQLite and PostgreSQL alike, which a full-text search on
+    whitespace tokens would not (Korean attaches particles to nouns: 콜센터의, 콜센터와).
+    """
+    words = [w for w in query[:SEARCH_MAX_LENGTH].split() if w][:8]
+    if not words:
+        return [], []
+    course_q = Q()
+    lecture_q = Q()
+    for word in words:
+        course_q &= (
+            Q(title__icontains=word)
+            | Q(title_en__icontains=word)
+            | Q(summary__icontains=word)
+            | Q(description__icontains=word)
+        )
+        lecture_q &= (
+            Q(title__icontains=word) | Q(title_en__icontains=word) | Q(description__icontains=word)
+        )
+    courses = list(course_list().filter(course_q)[:20])
+    lectures = list(
+        _visible_lectures()
+        .filter(visible_q("course__"))
+        .filter(lecture_q)
+        .select_related("course")
+        .order_by("course_id", "position")[:50]
+    )
+    return courses, lectures

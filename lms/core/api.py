@@ -1,0 +1,47 @@
+"""The DRF exception handler: every API error is `{"message", "code", "extra"}`."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from .errors import AppError
+
+
+def _flatten(detail: Any) -> str:
+    if isinstance(detail, dict):
+        parts = [f"{key}: {_flatten(value)}" for key, value in detail.items()]
+        return "; ".join(parts)
+    if isinstance(detail, list):
+        return " ".join(_flatten(item) for item in detail)
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, AppError):
+        return Response(
+            {"message": exc.message, "code": exc.code, "extra": exc.extra},
+            status=exc.status_code,
+        )
+    if isinstance(exc, DjangoValidationError):
+        extra = exc.message_dict if hasattr(exc, "error_dict") else {"errors": exc.messages}
+        return Response(
+            {"message": " ".join(exc.messages), "code": "invalid", "extra": extra},
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(_("Not found."))
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else getattr(exc, "default_code", "error")
+        extra = detail if isinstance(detail, dict) else {}
+        response.data = {"message": _flatten(detail), "code": code, "extra": extra}
+    return response

@@ -1,0 +1,31 @@
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.core.management.base import BaseCommand, CommandError
+
+from lms.accounts.services import DEMO_ACCOUNTS, demo_accounts_ensure
+from lms.catalog.seed import seed_load_file
+from lms.core.errors import AppError
+
+
+class Command(BaseCommand):
+    help = "Load the seed catalog and the demo accounts (safe to run again)."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--site-domain", default="127.0.0.1:8000")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        Site.objects.update_or_create(
+            pk=settings.SITE_ID,
+            defaults={"domain": options["site_domain"], "name": "CS리더스포럼"},
+        )
+        try:
+            created = seed_load_file()
+        except AppError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"seed catalog: created {created}")
+        passwords = demo_accounts_ensure(secrets_file=settings.VAR_DIR / "demo-accounts.json")
+        self.stdout.write("demo accounts (e-mail / password):")
+        for email, _name, _roles in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {email:28} {passwords.get(email, '(set before; unchanged)')}")

@@ -1,0 +1,3 @@
+"""Production: base settings, everything else from the environment."""
+
+from .base import *  # noqa: F403

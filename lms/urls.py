@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from lms.catalog import api as catalog_api
+
+admin.site.site_header = "CS리더스포럼 관리"
+admin.site.site_title = "CS리더스포럼"
+
+api_v1 = [
+    path("courses/", catalog_api.CourseListApi.as_view(), name="api-course-list"),
+    path("courses/<slug:slug>/", catalog_api.CourseDetailApi.as_view(), name="api-course-detail"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("lms.catalog.urls")),
+]
+
+if settings.STORAGE_BACKEND == "local" and settings.DEBUG:
+    # The embedded demo serves uploaded files itself; production puts a web server or S3 there.
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Starts the whole platform on http://127.0.0.1:8000 in the embedded mode (SQLite, local file
+# storage, a filesystem queue): installs what is missing, migrates, loads the seed catalog and
+# the demo accounts, then runs the web server and the Celery worker until Ctrl-C.
+# Running it again keeps the data (it lives in var/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-lms.settings.local}
+port=${PORT:-8000}
+py=.venv/bin/python
+mkdir -p var/broker/queue var/broker/processed var/media
+
+$py manage.py migrate --noinput -v0
+$py manage.py collectstatic --noinput -v0
+$py manage.py bootstrap_demo --site-domain "127.0.0.1:$port"
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+# One worker for both queues with the scheduler embedded (-B): right for one small machine.
+.venv/bin/celery -A lms worker -B -Q default,transcode --concurrency 2 \
+  --schedule var/celerybeat-schedule -l warning &
+pids+=($!)
+.venv/bin/gunicorn lms.wsgi:application --bind "127.0.0.1:$port" --workers 2 --threads 4 \
+  --access-logfile - &
+pids+=($!)
+
+echo
+echo "The platform runs on http://127.0.0.1:$port/  (admin: http://127.0.0.1:$port/admin/)"
+echo "Stop it with Ctrl-C."
+wait -n "${pids[@]}"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: lint, then pytest on SQLite and on PostgreSQL.
+# PostgreSQL: DATABASE_URL_POSTGRES (default postgres://postgres@127.0.0.1:5432/lms).
+# Extra arguments go to pytest (e.g. scripts/test.sh -k course).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --browser
+
+py=.venv/bin/python
+echo "==> ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "==> mypy (media_pipeline)"
+.venv/bin/mypy
+
+echo "==> pytest on SQLite"
+env -u DATABASE_URL .venv/bin/pytest -p no:cacheprovider "$@"
+
+pg_url=${DATABASE_URL_POSTGRES:-postgres://postgres@127.0.0.1:5432/lms}
+if $py - "$pg_url" <<'PY'
+import sys, psycopg
+try:
+    psycopg.connect(sys.argv[1].rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close()
+except Exception as exc:
+    print(f"PostgreSQL not reachable: {exc}", file=sys.stderr)
+    sys.exit(1)
+PY
+then
+  echo "==> pytest on PostgreSQL"
+  DATABASE_URL=$pg_url .venv/bin/pytest -p no:cacheprovider "$@"
+elif [ -n "${CI:-}" ]; then
+  echo "PostgreSQL is required in CI" >&2; exit 1
+else
+  echo "!! PostgreSQL is not running here: the PostgreSQL half of the suite was skipped." >&2
+fi

@@ -1,0 +1,81 @@
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from lms.accounts.models import User
+from lms.catalog.models import Bundle, BundleCourse, Category, Course, Lecture, Status
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"member{n}@example.com")
+    display_name = factory.Sequence(lambda n: f"회원{n}")
+    password = factory.PostGenerationMethodCall("set_password", "pass-word-123")
+
+    @factory.post_generation
+    def _save(self, create: bool, extracted: object, **kwargs: object) -> None:
+        if create:
+            self.save()
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    slug = factory.Sequence(lambda n: f"category-{n}")
+    title = factory.Sequence(lambda n: f"분류 {n}")
+    title_en = factory.Sequence(lambda n: f"Category {n}")
+
+
+class CourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Course
+
+    category = factory.SubFactory(CategoryFactory)
+    slug = factory.Sequence(lambda n: f"course-{n}")
+    title = factory.Sequence(lambda n: f"강좌 {n}")
+    title_en = factory.Sequence(lambda n: f"Course {n}")
+    status = Status.PUBLISHED
+    publish_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+
+class LectureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lecture
+
+    course = factory.SubFactory(CourseFactory)
+    position = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"강의 {n}")
+    duration_seconds = 600
+    status = Status.PUBLISHED
+    publish_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+
+class BundleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Bundle
+
+    slug = factory.Sequence(lambda n: f"bundle-{n}")
+    title = factory.Sequence(lambda n: f"패키지 {n}")
+    status = Status.PUBLISHED
+    publish_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))
+
+
+class BundleCourseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BundleCourse
+
+    bundle = factory.SubFactory(BundleFactory)
+    course = factory.SubFactory(CourseFactory)
+    position = factory.Sequence(lambda n: n + 1)
+
+
+def course_with_lectures(n: int, **kwargs: object) -> Course:
+    course = CourseFactory(**kwargs)
+    for i in range(1, n + 1):
+        LectureFactory(course=course, position=i, title=f"{course.title} 제{i}강")
+    return course

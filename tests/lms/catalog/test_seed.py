@@ -1,0 +1,93 @@
+import copy
+import json
+
+import pytest
+from django.core.management import call_command
+
+from lms.catalog.models import Bundle, Category, Course, Lecture
+from lms.catalog.seed import SEED_PATH, seed_load
+from lms.community.models import WeeklyLecture
+from lms.core.errors import AppError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seed() -> dict:
+    return json.loads(SEED_PATH.read_text(encoding="utf-8"))
+
+
+def test_seed_loads_the_flagship_course_with_30_ordered_lectures(seed):
+    seed_load(seed)
+
+    course = Course.objects.get(slug="qa-manager-exam")
+    assert course.is_visible
+    assert course.lectures.count() == 30
+    assert list(course.lectures.values_list("position", flat=True)) == list(range(1, 31))
+    assert course.lectures.get(position=1).title == "콜센터와 QA의 이해"
+    bundle = Bundle.objects.get(slug="qa-manager-pass")
+    assert bundle.is_visible
+    assert [i.course.slug for i in bundle.items.order_by("position")] == [
+        "qa-manager-exam",
+        "call-center-operations",
+    ]
+    assert WeeklyLecture.objects.count() == 4
+
+
+def test_seed_loaded_twice_changes_nothing(seed):
+    seed_load(seed)
+    counts = (Category.objects.count(), Course.objects.count(), Lecture.objects.count())
+
+    created = seed_load(seed)
+
+    assert set(created.values()) == {0}
+    assert (Category.objects.count(), Course.objects.count(), Lecture.objects.count()) == counts
+
+
+def test_seed_with_unknown_category_is_refused_and_writes_nothing(seed):
+    broken = copy.deepcopy(seed)
+    broken["courses"][1]["category"] = "no-such-category"
+
+    with pytest.raises(AppError) as error:
+        seed_load(broken)
+
+    assert error.value.code == "invalid_seed"
+    assert "no-such-category" in error.value.message
+    assert "courses[1]" in error.value.message
+    assert not Category.objects.exists() and not Course.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (("courses", 0, "lectures", 3), 42, "lectures[3]"),
+        (("bundles", 0, "courses", 0), "missing-course", "missing-course"),
+        (("weekly_lectures", 0, "starts"), "7pm", "starts"),
+    ],
+)
+def test_seed_with_malformed_entries_names_the_problem(seed, path, value, expected):
+    broken = copy.deepcopy(seed)
+    target = broken
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+    with pytest.raises(AppError) as error:
+        seed_load(broken)
+
+    assert expected in error.value.message
+    assert not Course.objects.exists()
+
+
+def test_bootstrap_command_prints_demo_passwords_and_keeps_them(tmp_path, settings, capsys):
+    settings.VAR_DIR = tmp_path
+    call_command("bootstrap_demo")
+    first = capsys.readouterr().out
+    call_command("bootstrap_demo")
+    second = capsys.readouterr().out
+
+    assert "admin@example.com" in first and "learner@example.com" in first
+    passwords = json.loads((tmp_path / "demo-accounts.json").read_text())
+    assert passwords["admin@example.com"] in first
+    assert passwords["admin@example.com"] in second
+    assert Course.objects.count() == 2
