@@ -10,11 +10,12 @@ scripts/setup.sh
 export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-lms.settings.local}
 port=${PORT:-8000}
 py=.venv/bin/python
-mkdir -p var/broker/queue var/broker/processed var/media
+export LMS_VAR_DIR=${LMS_VAR_DIR:-$PWD/var}
+mkdir -p "$LMS_VAR_DIR"/broker/{queue,processed,control} "$LMS_VAR_DIR/media"
 
 $py manage.py migrate --noinput -v0
 $py manage.py collectstatic --noinput -v0
-$py manage.py bootstrap_demo --site-domain "127.0.0.1:$port"
+accounts=$($py manage.py bootstrap_demo --site-domain "127.0.0.1:$port")
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -22,13 +23,15 @@ trap cleanup EXIT INT TERM
 
 # One worker for both queues with the scheduler embedded (-B): right for one small machine.
 .venv/bin/celery -A lms worker -B -Q default,transcode --concurrency 2 \
-  --schedule var/celerybeat-schedule -l warning &
+  --schedule "$LMS_VAR_DIR/celerybeat-schedule" -l warning &
 pids+=($!)
 .venv/bin/gunicorn lms.wsgi:application --bind "127.0.0.1:$port" --workers 2 --threads 4 \
   --access-logfile - &
 pids+=($!)
 
+sleep 2
 echo
 echo "The platform runs on http://127.0.0.1:$port/  (admin: http://127.0.0.1:$port/admin/)"
+echo "$accounts"
 echo "Stop it with Ctrl-C."
 wait -n "${pids[@]}"

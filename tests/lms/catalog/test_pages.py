@@ -189,3 +189,15 @@ def test_api_errors_have_message_and_code(client):
 def test_openapi_schema_and_docs_are_served(client):
     assert client.get("/api/schema/").status_code == 200
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_an_english_browser_still_gets_korean_until_the_member_switches(client):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert '<html lang="ko">' in page
+
+
+def test_lecture_without_a_video_yet_shows_no_fake_duration(client):
+    course = CourseFactory(slug="novideo")
+    LectureFactory(course=course, position=1, duration_seconds=0)
+    page = client.get("/courses/novideo/").content.decode()
+    assert '<span class="duration">—</span>' in page
