@@ -1,0 +1,74 @@
+import pytest
+from django.contrib.messages import get_messages
+
+from lms.catalog.models import Bundle, Course, Status
+from tests.factories import (
+    BundleCourseFactory,
+    BundleFactory,
+    CourseFactory,
+    course_with_lectures,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/accounts/user/?q=example&is_instructor__exact=0",
+        "/admin/catalog/course/?q=강좌&status__exact=published",
+        "/admin/catalog/lecture/?q=강의&status__exact=published",
+        "/admin/catalog/bundle/?q=패키지",
+        "/admin/catalog/category/?q=분류",
+        "/admin/community/weeklylecture/?q=특강",
+    ],
+)
+def test_admin_lists_search_and_filter_with_bounded_queries(
+    staff_client, django_assert_max_num_queries, url
+):
+    for _ in range(10):
+        course_with_lectures(3)
+    with django_assert_max_num_queries(15):
+        response = staff_client.get(url)
+    assert response.status_code == 200
+
+
+def test_admin_course_page_edits_lectures_inline(staff_client):
+    course = course_with_lectures(3)
+    response = staff_client.get(f"/admin/catalog/course/{course.pk}/change/")
+    assert response.status_code == 200
+    assert "제3강" in response.content.decode()
+
+
+def test_admin_publish_action_reports_blockers_and_publishes_nothing(staff_client):
+    bundle = BundleFactory(status=Status.DRAFT, publish_at=None)
+    BundleCourseFactory(bundle=bundle, course=CourseFactory(status=Status.DRAFT, publish_at=None))
+
+    response = staff_client.post(
+        "/admin/catalog/bundle/",
+        {"action": "publish_now", "_selected_action": [bundle.pk]},
+        follow=True,
+    )
+
+    messages = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("공개할 수 없습니다" in m for m in messages), messages
+    assert Bundle.objects.get(pk=bundle.pk).status == Status.DRAFT
+
+
+def test_admin_publish_action_publishes_a_course_with_its_lectures(staff_client):
+    course = course_with_lectures(2, status=Status.IN_REVIEW, publish_at=None)
+    course.lectures.update(status=Status.DRAFT, publish_at=None)
+
+    staff_client.post(
+        "/admin/catalog/course/", {"action": "publish_now", "_selected_action": [course.pk]}
+    )
+
+    course = Course.objects.get(pk=course.pk)
+    assert course.is_visible
+    assert all(lecture.is_visible for lecture in course.lectures.all())
+
+
+def test_members_cannot_open_the_admin(member_client):
+    response = member_client.get("/admin/catalog/course/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
