@@ -8,6 +8,50 @@ from lms.accounts.models import User
 from .models import Bundle, BundleCourse, Category, Course, Lecture, visible_q
 
 SEARCH_MAX_LENGTH = 100
+# Korean attaches particles (조사) to nouns: a search for "상담품질을" should find "상담품질".
+# Longest first so that "에서" is stripped before "서" could be.
+KOREAN_PARTICLES = tuple(
+    sorted(
+        [
+            "을",
+            "를",
+            "이",
+            "가",
+            "은",
+            "는",
+            "의",
+            "에",
+            "에서",
+            "으로",
+            "로",
+            "와",
+            "과",
+            "도",
+            "에게",
+            "부터",
+            "까지",
+            "이란",
+            "란",
+            "이나",
+            "나",
+            "하고",
+            "처럼",
+            "보다",
+        ],
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def search_word_forms(word: str) -> list[str]:
+    """The word, and the word without a trailing particle when a stem of 2+ letters is left."""
+    forms = [word]
+    for particle in KOREAN_PARTICLES:
+        if word.endswith(particle) and len(word) - len(particle) >= 2:
+            forms.append(word[: -len(particle)])
+            break
+    return forms
 
 
 def can_edit_course(user: User | None, course: Course) -> bool:
@@ -102,7 +146,8 @@ def access_bundle(user: User | None, *, slug: str) -> Bundle:
 def catalog_search(*, query: str) -> tuple[list[Course], list[Lecture]]:
     """Courses and lectures whose title or description contains the words of `query`.
 
-    Every word must appear (in the title or the description). `icontains` matches Hangul
+    Every word must appear (in the title or the description), with or without a trailing
+    particle. `icontains` matches Hangul
     anywhere inside a word on SQLite and PostgreSQL alike, which a full-text search on
     whitespace tokens would not (Korean attaches particles to nouns: 콜센터의, 콜센터와).
     """
@@ -112,15 +157,15 @@ def catalog_search(*, query: str) -> tuple[list[Course], list[Lecture]]:
     course_q = Q()
     lecture_q = Q()
     for word in words:
-        course_q &= (
-            Q(title__icontains=word)
-            | Q(title_en__icontains=word)
-            | Q(summary__icontains=word)
-            | Q(description__icontains=word)
-        )
-        lecture_q &= (
-            Q(title__icontains=word) | Q(title_en__icontains=word) | Q(description__icontains=word)
-        )
+        course_word = Q()
+        lecture_word = Q()
+        for form in search_word_forms(word):
+            in_titles = Q(title__icontains=form) | Q(title_en__icontains=form)
+            in_text = Q(description__icontains=form)
+            course_word |= in_titles | in_text | Q(summary__icontains=form)
+            lecture_word |= in_titles | in_text
+        course_q &= course_word
+        lecture_q &= lecture_word
     courses = list(course_list().filter(course_q)[:20])
     lectures = list(
         _visible_lectures()

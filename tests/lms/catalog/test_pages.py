@@ -109,7 +109,10 @@ def test_bundle_page_lists_its_courses_in_order(client):
     assert page.index("첫째 과정") < page.index("둘째 과정")
 
 
-@pytest.mark.parametrize("query", ["모니터링", "니터", "평가표 설계", "scorecard"])
+@pytest.mark.parametrize(
+    "query",
+    ["모니터링", "니터", "평가표 설계", "scorecard", "SCORECARD", "평가표를", "모니터링의 설계"],
+)
 def test_search_finds_korean_words_anywhere_in_titles(client, query):
     course = CourseFactory(title="QA관리사 과정")
     LectureFactory(course=course, position=1, title="모니터링 평가표 설계", title_en="scorecard")
@@ -119,6 +122,14 @@ def test_search_finds_korean_words_anywhere_in_titles(client, query):
 
     assert "모니터링 평가표 설계" in page
     assert "코칭의 이해" not in page
+
+
+def test_search_without_a_match_lists_nothing(client):
+    course = CourseFactory(title="QA관리사 과정")
+    LectureFactory(course=course, position=1, title="모니터링 평가표 설계")
+    page = client.get("/search/", {"q": "마케팅을"}).content.decode()
+    assert "모니터링 평가표 설계" not in page
+    assert "일치하는 강의가 없습니다" in page
 
 
 def test_search_finds_courses_by_words_in_the_description(client):
