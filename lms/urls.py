@@ -21,6 +21,8 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("studio/", include("lms.studio.urls")),
+    path("", include("lms.accounts.urls")),
     path("", include("lms.catalog.urls")),
 ]
 

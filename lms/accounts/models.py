@@ -61,3 +61,47 @@ class User(AbstractUser):
     @property
     def public_name(self) -> str:
         return self.display_name or self.email.split("@", 1)[0]
+
+
+class InstructorApplication(models.Model):
+    """A member's request to teach: practitioners with know-how, not only professionals."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for review")
+        APPROVED = "approved", _("Approved")
+        DECLINED = "declined", _("Declined")
+
+    applicant = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="instructor_applications"
+    )
+    experience = models.TextField(_("experience"), max_length=4000)
+    years_in_field = models.PositiveSmallIntegerField(_("years in the field"))
+    proposed_topic = models.CharField(_("proposed topic"), max_length=200)
+    sample_link = models.URLField(_("sample link"), blank=True, max_length=500)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_message = models.TextField(_("message to the applicant"), blank=True, max_length=2000)
+    created_at = models.DateTimeField(_("applied at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("instructor application")
+        verbose_name_plural = _("instructor applications")
+        ordering = ("-created_at",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=("applicant",),
+                condition=models.Q(status="pending"),
+                name="one_pending_application_per_member",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(years_in_field__lte=70), name="application_years_sane"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.applicant} – {self.proposed_topic}"

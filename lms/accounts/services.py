@@ -5,9 +5,15 @@ import secrets
 from pathlib import Path
 
 from allauth.account.models import EmailAddress
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import User
+from lms.core.errors import AppError
+
+from .models import InstructorApplication, User
 
 DEMO_ACCOUNTS = (
     ("admin@example.com", "관리자", {"is_staff": True, "is_superuser": True}),
@@ -45,3 +51,103 @@ def demo_accounts_ensure(*, secrets_file: Path) -> dict[str, str]:
     secrets_file.write_text(json.dumps(known, indent=2), encoding="utf-8")
     secrets_file.chmod(0o600)
     return known
+
+
+def _notify(*, to: str, subject: str, body: str) -> None:
+    """Send after commit, so a rolled-back decision never mails anyone."""
+    transaction.on_commit(
+        lambda: send_mail(subject, body, None, [to], fail_silently=False)
+    )
+
+
+@transaction.atomic
+def instructor_application_submit(
+    *,
+    applicant: User,
+    experience: str,
+    years_in_field: int,
+    proposed_topic: str,
+    sample_link: str = "",
+) -> InstructorApplication:
+    """A member applies to teach. Refused for instructors and for a second pending one."""
+    applicant = User.objects.select_for_update().get(pk=applicant.pk)
+    if applicant.is_instructor:
+        raise AppError(_("You are already an instructor."), code="already_instructor")
+    if applicant.instructor_applications.filter(
+        status=InstructorApplication.Status.PENDING
+    ).exists():
+        raise AppError(
+            _("Your application is already waiting for review."), code="application_pending"
+        )
+    application = InstructorApplication(
+        applicant=applicant,
+        experience=experience,
+        years_in_field=years_in_field,
+        proposed_topic=proposed_topic,
+        sample_link=sample_link,
+    )
+    try:
+        application.full_clean()
+    except ValidationError as exc:
+        raise AppError(" ".join(exc.messages), code="invalid", extra=exc.message_dict) from exc
+    application.save()
+    return application
+
+
+def _lock_pending(application: InstructorApplication) -> InstructorApplication:
+    locked = InstructorApplication.objects.select_for_update().get(pk=application.pk)
+    if locked.status != InstructorApplication.Status.PENDING:
+        raise AppError(
+            _("This application was already decided."), code="application_already_decided"
+        )
+    return locked
+
+
+@transaction.atomic
+def instructor_application_approve(
+    *, application: InstructorApplication, decided_by: User, message: str = ""
+) -> InstructorApplication:
+    """Grant the instructor role and tell the member by e-mail and on the site (/teach/)."""
+    application = _lock_pending(application)
+    application.status = InstructorApplication.Status.APPROVED
+    application.decided_by = decided_by
+    application.decided_at = timezone.now()
+    application.decision_message = message
+    application.save(update_fields=["status", "decided_by", "decided_at", "decision_message"])
+    applicant = User.objects.select_for_update().get(pk=application.applicant_id)
+    applicant.is_instructor = True
+    applicant.save(update_fields=["is_instructor"])
+    _notify(
+        to=applicant.email,
+        subject=_("[CS Leaders Forum] You are now an instructor"),
+        body=_(
+            "Your application to teach “%(topic)s” was approved.\n%(message)s\n\n"
+            "Open your studio to create your first course."
+        )
+        % {"topic": application.proposed_topic, "message": message},
+    )
+    return application
+
+
+@transaction.atomic
+def instructor_application_decline(
+    *, application: InstructorApplication, decided_by: User, message: str
+) -> InstructorApplication:
+    """Decline with a message the member can act on (required)."""
+    if not message.strip():
+        raise AppError(
+            _("Write the applicant a short reason when declining."), code="message_required"
+        )
+    application = _lock_pending(application)
+    application.status = InstructorApplication.Status.DECLINED
+    application.decided_by = decided_by
+    application.decided_at = timezone.now()
+    application.decision_message = message
+    application.save(update_fields=["status", "decided_by", "decided_at", "decision_message"])
+    _notify(
+        to=application.applicant.email,
+        subject=_("[CS Leaders Forum] About your instructor application"),
+        body=_("Your application to teach “%(topic)s” was not approved this time.\n%(message)s")
+        % {"topic": application.proposed_topic, "message": message},
+    )
+    return application

@@ -175,3 +175,47 @@ def catalog_search(*, query: str) -> tuple[list[Course], list[Lecture]]:
         .order_by("course_id", "position")[:50]
     )
     return courses, lectures
+
+
+def course_list_editable(user: User) -> QuerySet[Course]:
+    """The studio's course list: the courses a user teaches, or every course for staff."""
+    qs = Course.objects.select_related("category").annotate(
+        lecture_count=Count("lectures", distinct=True)
+    )
+    if not user.is_staff:
+        qs = qs.filter(instructors=user)
+    return qs.order_by("-updated_at", "-id")
+
+
+def access_course_for_edit(user: User, *, pk: int) -> Course:
+    """A course the user may edit: one they teach (co-instructors too), or any for staff.
+    Others get a 404 so that the existence of drafts does not leak."""
+    try:
+        course = Course.objects.select_related("category").get(pk=pk)
+    except Course.DoesNotExist as exc:
+        raise Http404 from exc
+    if not can_edit_course(user, course):
+        raise Http404
+    return course
+
+
+def access_lecture_for_edit(user: User, *, course_pk: int, pk: int) -> Lecture:
+    course = access_course_for_edit(user, pk=course_pk)
+    try:
+        lecture = Lecture.objects.get(course=course, pk=pk)
+    except Lecture.DoesNotExist as exc:
+        raise Http404 from exc
+    lecture.course = course
+    return lecture
+
+
+def course_list_in_review() -> QuerySet[Course]:
+    from .models import Status
+
+    return (
+        Course.objects.filter(status=Status.IN_REVIEW)
+        .select_related("category")
+        .prefetch_related("instructors")
+        .annotate(lecture_count=Count("lectures", distinct=True))
+        .order_by("updated_at")
+    )

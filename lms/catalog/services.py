@@ -1,5 +1,6 @@
 """Writes to the catalog. Each service validates, locks what it changes and saves atomically."""
 
+import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -56,7 +57,10 @@ def parse_publish_at(value: datetime | str | None) -> datetime:
 
 
 def _unique_slug(model: type[Course] | type[Bundle], base: str) -> str:
-    base = (slugify(base, allow_unicode=True) or "item")[:70]
+    """An ASCII address from the (English) title; Korean-only titles get a short random one,
+    since Hangul in a URL turns into unreadable %-escapes when a member copies the link."""
+    prefix = model._meta.model_name or "item"
+    base = slugify(base)[:70] or f"{prefix}-{secrets.token_hex(3)}"
     slug, n = base, 2
     while model.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "lms.accounts",
     "lms.catalog",
     "lms.community",
+    "lms.studio",
 ]
 
 MIDDLEWARE = [
@@ -199,6 +200,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        "control_folder": str(_broker_dir / "control"),
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

@@ -188,3 +188,9 @@ def test_lecture_renumber_closes_gaps_after_admin_edits():
     Lecture.objects.filter(course=course, position=3).update(position=9)
     services.lecture_renumber(course=course)
     assert [p for p, _ in positions(course)] == [1, 2, 3]
+
+
+def test_a_korean_only_title_gets_a_valid_ascii_slug():
+    course = services.course_create(category=CategoryFactory(), title="감정노동 관리")
+    assert course.slug.startswith("course-")
+    assert course.slug.isascii()

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("teach/", views.teach, name="teach"),
+    path("teach/apply/", views.apply, name="apply"),
+    path("staff/applications/", views.application_queue, name="application_queue"),
+    path(
+        "staff/applications/<int:pk>/decide/",
+        views.application_decide,
+        name="application_decide",
+    ),
+]

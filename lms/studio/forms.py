@@ -1,0 +1,47 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from lms.catalog.models import Category, Course, Lecture
+
+from .models import LectureCaption
+
+
+class CourseForm(forms.ModelForm):
+    category = forms.ModelChoiceField(queryset=Category.objects.order_by("position"))
+
+    class Meta:
+        model = Course
+        fields = ("category", "title", "title_en", "summary", "description", "level")
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+
+class LectureForm(forms.ModelForm):
+    class Meta:
+        model = Lecture
+        fields = ("title", "title_en", "description")
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class ChapterForm(forms.Form):
+    start = forms.CharField(label=_("Time"), max_length=12, help_text=_("e.g. 12:34"))
+    title = forms.CharField(label=_("Chapter title"), max_length=120)
+
+
+class CaptionForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), choices=LectureCaption.Language.choices)
+    file = forms.FileField(label=_("SRT or WebVTT file"))
+
+
+class AttachmentForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    file = forms.FileField(label=_("File (PDF, PowerPoint, Excel, Word, HWP)"))
+
+
+class MoveForm(forms.Form):
+    position = forms.IntegerField()
+
+
+class ReviewDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=(("approve", _("Approve")), ("send_back", _("Send back"))))
+    publish_at = forms.CharField(required=False, max_length=40)
+    comment = forms.CharField(required=False, max_length=4000)

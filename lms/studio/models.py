@@ -1,0 +1,91 @@
+"""What instructors add around a lecture (chapters, captions, handouts) and the review trail."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from lms.catalog.models import Course, Lecture
+
+
+class LectureChapter(models.Model):
+    lecture = models.ForeignKey(Lecture, on_delete=models.CASCADE, related_name="chapters")
+    start_seconds = models.PositiveIntegerField(_("starts at (seconds)"))
+    title = models.CharField(_("title"), max_length=120)
+
+    class Meta:
+        verbose_name = _("chapter")
+        verbose_name_plural = _("chapters")
+        ordering = ("lecture_id", "start_seconds")
+        constraints = [
+            models.UniqueConstraint(fields=("lecture", "start_seconds"), name="chapter_time_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LectureCaption(models.Model):
+    class Language(models.TextChoices):
+        KO = "ko", _("Korean")
+        EN = "en", _("English")
+
+    lecture = models.ForeignKey(Lecture, on_delete=models.CASCADE, related_name="captions")
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    file = models.FileField(_("WebVTT file"), upload_to="captions/", max_length=300)
+    cue_count = models.PositiveIntegerField(default=0)
+    source_name = models.CharField(_("uploaded file name"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("caption track")
+        verbose_name_plural = _("caption tracks")
+        constraints = [
+            models.UniqueConstraint(fields=("lecture", "language"), name="caption_language_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lecture} [{self.language}]"
+
+
+class LectureAttachment(models.Model):
+    lecture = models.ForeignKey(Lecture, on_delete=models.CASCADE, related_name="attachments")
+    title = models.CharField(_("title"), max_length=200)
+    file = models.FileField(_("file"), upload_to="handouts/", max_length=300)
+    kind = models.CharField(_("kind"), max_length=16)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("handout")
+        verbose_name_plural = _("handouts")
+        ordering = ("lecture_id", "created_at")
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class CourseReview(models.Model):
+    """One step of a course's review: submitted, approved or sent back, with a snapshot of
+    the course as it stood so that a reviewer sees what changed since the last approval."""
+
+    class Kind(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted for review")
+        APPROVED = "approved", _("Approved")
+        SENT_BACK = "sent_back", _("Sent back")
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="reviews")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    comment = models.TextField(_("comment"), blank=True, max_length=4000)
+    snapshot = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("course review")
+        verbose_name_plural = _("course reviews")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.course} – {self.get_kind_display()}"

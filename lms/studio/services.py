@@ -1,0 +1,279 @@
+"""Writes of the instructor studio: course and lecture edits, chapters, captions, handouts,
+and the review workflow. Permission checks happen in the views (`access_*` selectors)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from lms.accounts.models import User
+from lms.catalog import services as catalog_services
+from lms.catalog.models import Course, Lecture, Status
+from lms.core.errors import AppError
+
+from .captions import CaptionError, convert_to_webvtt
+from .models import CourseReview, LectureAttachment, LectureCaption, LectureChapter
+
+MAX_HANDOUT_BYTES = 50 * 1024 * 1024
+# Handouts are checked by their first bytes, not their names.
+HANDOUT_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"%PDF-", "pdf", ".pdf"),
+    (b"PK\x03\x04", "office", ".zip"),  # pptx, xlsx, docx and hwpx are zip containers
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "legacy-office", ".doc"),  # ppt, xls, doc, hwp
+)
+OFFICE_EXTENSIONS = {".pptx", ".xlsx", ".docx", ".hwpx", ".zip"}
+LEGACY_EXTENSIONS = {".ppt", ".xls", ".doc", ".hwp"}
+
+
+@transaction.atomic
+def course_update(*, course: Course, **fields: Any) -> Course:
+    """Edit a course's texts, category or level. Slug changes go through the slug check."""
+    course = Course.objects.select_for_update().get(pk=course.pk)
+    allowed = {"title", "title_en", "summary", "description", "level", "category"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise AppError(_("These fields cannot be edited here."), code="invalid", extra={})
+    for name, value in fields.items():
+        setattr(course, name, value)
+    catalog_services._full_clean(course)
+    course.save(update_fields=[*fields, "updated_at"])
+    return course
+
+
+@transaction.atomic
+def lecture_update(*, lecture: Lecture, **fields: Any) -> Lecture:
+    lecture = Lecture.objects.select_for_update().get(pk=lecture.pk)
+    allowed = {"title", "title_en", "description"}
+    if set(fields) - allowed:
+        raise AppError(_("These fields cannot be edited here."), code="invalid")
+    for name, value in fields.items():
+        setattr(lecture, name, value)
+    catalog_services._full_clean(lecture)
+    lecture.save(update_fields=[*fields, "updated_at"])
+    return lecture
+
+
+@transaction.atomic
+def chapter_add(*, lecture: Lecture, start_seconds: int, title: str) -> LectureChapter:
+    """A chapter mark. Its time must fall inside the video, so the video must be ready."""
+    lecture = Lecture.objects.select_for_update().get(pk=lecture.pk)
+    if lecture.duration_seconds <= 0:
+        raise AppError(
+            _("Add chapters once the video is ready, so that their times can be checked."),
+            code="no_video_yet",
+        )
+    if not 0 <= start_seconds < lecture.duration_seconds:
+        raise AppError(
+            _("%(time)s is beyond the end of the lecture (%(duration)s).")
+            % {
+                "time": _clock(start_seconds),
+                "duration": _clock(lecture.duration_seconds),
+            },
+            code="chapter_beyond_duration",
+            extra={"field": "start"},
+        )
+    if lecture.chapters.filter(start_seconds=start_seconds).exists():
+        raise AppError(
+            _("There is already a chapter at %(time)s.") % {"time": _clock(start_seconds)},
+            code="chapter_duplicate",
+            extra={"field": "start"},
+        )
+    chapter = LectureChapter(lecture=lecture, start_seconds=start_seconds, title=title.strip())
+    catalog_services._full_clean(chapter)
+    chapter.save()
+    return chapter
+
+
+def _clock(seconds: int) -> str:
+    h, rest = divmod(int(seconds), 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def parse_clock(value: str) -> int:
+    """“12:34”, “1:02:03” or “95” → seconds; AppError for anything else."""
+    parts = value.strip().split(":")
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        numbers = []
+    if (
+        not 1 <= len(numbers) <= 3
+        or any(n < 0 for n in numbers)
+        or any(n > 59 for n in numbers[1:])
+    ):
+        raise AppError(
+            _("Write the time as minutes:seconds, e.g. 12:34."),
+            code="invalid_time",
+            extra={"field": "start"},
+        )
+    seconds = 0
+    for n in numbers:
+        seconds = seconds * 60 + n
+    return seconds
+
+
+@transaction.atomic
+def caption_upload(*, lecture: Lecture, language: str, upload: UploadedFile) -> LectureCaption:
+    """Convert an SRT/WebVTT file (UTF-8, UTF-8 with BOM or CP949) to WebVTT and make it the
+    lecture's caption track for `language`, replacing the previous one only on success."""
+    if language not in LectureCaption.Language.values:
+        raise AppError(_("Choose Korean or English."), code="invalid_language")
+    data = upload.read(2 * 1024 * 1024 + 1)
+    try:
+        vtt, count = convert_to_webvtt(data, duration=lecture.duration_seconds)
+    except CaptionError as exc:
+        raise AppError(str(exc), code=exc.code, extra={"field": "file"}) from exc
+    caption = (
+        LectureCaption.objects.select_for_update()
+        .filter(lecture=lecture, language=language)
+        .first()
+    )
+    old_name = caption.file.name if caption else None
+    caption = caption or LectureCaption(lecture=lecture, language=language)
+    caption.file.save(
+        f"{lecture.pk}/{language}-{uuid.uuid4().hex[:12]}.vtt",
+        ContentFile(vtt.encode("utf-8")),
+        save=False,
+    )
+    caption.cue_count = count
+    caption.source_name = (upload.name or "")[:255]
+    caption.save()
+    if old_name:
+        storage = caption.file.storage
+        transaction.on_commit(lambda: storage.delete(old_name))
+    return caption
+
+
+def _handout_kind(head: bytes, name: str) -> str:
+    lowered = name.lower()
+    extension = lowered[lowered.rfind(".") :] if "." in lowered else ""
+    for signature, kind, _default in HANDOUT_SIGNATURES:
+        if head.startswith(signature):
+            if kind == "office" and extension not in OFFICE_EXTENSIONS:
+                break
+            if kind == "legacy-office" and extension not in LEGACY_EXTENSIONS:
+                break
+            return kind
+    raise AppError(
+        _("Handouts can be PDF, PowerPoint, Excel, Word or HWP files."),
+        code="unsupported_handout",
+        extra={"field": "file"},
+    )
+
+
+@transaction.atomic
+def attachment_add(*, lecture: Lecture, title: str, upload: UploadedFile) -> LectureAttachment:
+    if upload.size is not None and upload.size > MAX_HANDOUT_BYTES:
+        raise AppError(
+            _("The file is larger than 50 MB."), code="file_too_large", extra={"field": "file"}
+        )
+    head = upload.read(16)
+    upload.seek(0)
+    name = upload.name or "handout"
+    kind = _handout_kind(head, name)
+    attachment = LectureAttachment(
+        lecture=lecture, title=title.strip() or name, kind=kind, size_bytes=upload.size or 0
+    )
+    safe_name = name.replace("/", "_").replace("\\", "_")[-120:]
+    attachment.file.save(f"{lecture.pk}/{uuid.uuid4().hex[:12]}/{safe_name}", upload, save=False)
+    attachment.save()
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, attachment: LectureAttachment) -> None:
+    name, storage = attachment.file.name, attachment.file.storage
+    attachment.delete()
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+def course_snapshot(course: Course) -> dict[str, Any]:
+    """What a reviewer compares: the course's texts and its lectures in order."""
+    lectures = list(
+        course.lectures.order_by("position").values("id", "position", "title", "duration_seconds")
+    )
+    return {
+        "title": course.title,
+        "title_en": course.title_en,
+        "summary": course.summary,
+        "description": course.description,
+        "lectures": lectures,
+    }
+
+
+def snapshot_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[str]:
+    """Human-readable differences between two snapshots (for the review queue)."""
+    if not before:
+        return [_("New course: never approved before.")]
+    changes = []
+    for field, label in (
+        ("title", _("Title")),
+        ("title_en", _("English title")),
+        ("summary", _("Summary")),
+        ("description", _("Description")),
+    ):
+        if before.get(field) != after.get(field):
+            changes.append(_("%(label)s changed.") % {"label": label})
+    old = {item["id"]: item for item in before.get("lectures", [])}
+    new = {item["id"]: item for item in after.get("lectures", [])}
+    for pk in new.keys() - old.keys():
+        changes.append(_("Lecture added: %(title)s") % {"title": new[pk]["title"]})
+    for pk in old.keys() - new.keys():
+        changes.append(_("Lecture removed: %(title)s") % {"title": old[pk]["title"]})
+    for pk in new.keys() & old.keys():
+        if new[pk]["title"] != old[pk]["title"]:
+            changes.append(
+                _("Lecture renamed: %(old)s → %(new)s")
+                % {"old": old[pk]["title"], "new": new[pk]["title"]}
+            )
+        if new[pk]["duration_seconds"] != old[pk]["duration_seconds"]:
+            changes.append(_("New video: %(title)s") % {"title": new[pk]["title"]})
+    if [i["id"] for i in before.get("lectures", [])] != [i["id"] for i in after["lectures"]] and (
+        new.keys() == old.keys()
+    ):
+        changes.append(_("Lectures reordered."))
+    return changes
+
+
+@transaction.atomic
+def course_review_submit(*, course: Course, by: User) -> CourseReview:
+    course = catalog_services.course_submit_for_review(course=course)
+    return CourseReview.objects.create(
+        course=course, kind=CourseReview.Kind.SUBMITTED, by=by, snapshot=course_snapshot(course)
+    )
+
+
+@transaction.atomic
+def course_review_approve(
+    *, course: Course, reviewer: User, publish_at: datetime | str | None = None, comment: str = ""
+) -> CourseReview:
+    """Publish now or at `publish_at`; blockers refuse and change nothing."""
+    course = catalog_services.course_publish(course=course, publish_at=publish_at)
+    return CourseReview.objects.create(
+        course=course,
+        kind=CourseReview.Kind.APPROVED,
+        by=reviewer,
+        comment=comment,
+        snapshot=course_snapshot(course),
+    )
+
+
+@transaction.atomic
+def course_review_send_back(*, course: Course, reviewer: User, comment: str) -> CourseReview:
+    if not comment.strip():
+        raise AppError(_("Tell the instructor what to change."), code="comment_required", extra={})
+    if course.status != Status.IN_REVIEW:
+        raise AppError(_("Only a course in review can be sent back."), code="invalid_transition")
+    course = catalog_services.course_set_status(course=course, status=Status.DRAFT)
+    return CourseReview.objects.create(
+        course=course,
+        kind=CourseReview.Kind.SENT_BACK,
+        by=reviewer,
+        comment=comment,
+        snapshot=course_snapshot(course),
+    )

@@ -1,0 +1,266 @@
+"""The instructor studio and the staff review queue. Thin: authorise, call a service, render."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lms.catalog import selectors as catalog_selectors
+from lms.catalog import services as catalog_services
+from lms.core.errors import AppError
+from lms.core.web import add_app_error, instructor_required, staff_required
+
+from . import selectors, services
+from .forms import (
+    AttachmentForm,
+    CaptionForm,
+    ChapterForm,
+    CourseForm,
+    LectureForm,
+    MoveForm,
+    ReviewDecisionForm,
+)
+from .models import LectureAttachment, LectureChapter
+
+
+@instructor_required
+def home(request: HttpRequest) -> HttpResponse:
+    courses = catalog_selectors.course_list_editable(request.user)  # type: ignore[arg-type]
+    return render(request, "studio/home.html", {"courses": courses})
+
+
+@instructor_required
+def course_create(request: HttpRequest) -> HttpResponse:
+    form = CourseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            course = catalog_services.course_create(
+                instructors=[request.user],  # type: ignore[list-item]
+                **form.cleaned_data,
+            )
+        except AppError as exc:
+            add_app_error(form, exc)
+        else:
+            messages.success(request, _("Course created. Add its lectures next."))
+            return redirect("studio:course", pk=course.pk)
+    return render(request, "studio/course_form.html", {"form": form})
+
+
+@instructor_required
+def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)  # type: ignore[arg-type]
+    form = CourseForm(request.POST or None, instance=course, prefix="course")
+    lecture_form = LectureForm(prefix="lecture")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.course_update(course=course, **form.cleaned_data)
+        except AppError as exc:
+            add_app_error(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("studio:course", pk=course.pk)
+    context = {
+        "course": course,
+        "form": form,
+        "lecture_form": lecture_form,
+        "lectures": selectors.lecture_list_for_studio(course),
+        "reviews": course.reviews.select_related("by")[:10],
+    }
+    return render(request, "studio/course_edit.html", context)
+
+
+@instructor_required
+@require_POST
+def lecture_create(request: HttpRequest, pk: int) -> HttpResponse:
+    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)  # type: ignore[arg-type]
+    form = LectureForm(request.POST, prefix="lecture")
+    if form.is_valid():
+        lecture = catalog_services.lecture_create(course=course, **form.cleaned_data)
+        return redirect("studio:lecture", course_pk=course.pk, pk=lecture.pk)
+    for error in form.errors.values():
+        messages.error(request, " ".join(error))
+    return redirect("studio:course", pk=course.pk)
+
+
+@instructor_required
+@require_POST
+def lecture_move(request: HttpRequest, course_pk: int, pk: int) -> HttpResponse:
+    lecture = catalog_selectors.access_lecture_for_edit(
+        request.user,  # type: ignore[arg-type]
+        course_pk=course_pk,
+        pk=pk,
+    )
+    form = MoveForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise AppError(_("Choose a position."), code="position_out_of_range")
+        catalog_services.lecture_move(lecture=lecture, position=form.cleaned_data["position"])
+    except AppError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("studio:course", args=[course_pk]) + "#lectures")
+
+
+@instructor_required
+@require_POST
+def lecture_delete(request: HttpRequest, course_pk: int, pk: int) -> HttpResponse:
+    lecture = catalog_selectors.access_lecture_for_edit(
+        request.user,  # type: ignore[arg-type]
+        course_pk=course_pk,
+        pk=pk,
+    )
+    catalog_services.lecture_delete(lecture=lecture)
+    messages.success(request, _("Lecture deleted."))
+    return redirect("studio:course", pk=course_pk)
+
+
+@instructor_required
+def lecture_edit(request: HttpRequest, course_pk: int, pk: int) -> HttpResponse:
+    lecture = catalog_selectors.access_lecture_for_edit(
+        request.user,  # type: ignore[arg-type]
+        course_pk=course_pk,
+        pk=pk,
+    )
+    form = LectureForm(None, instance=lecture, prefix="lecture")
+    chapter_form = ChapterForm(prefix="chapter")
+    caption_form = CaptionForm(prefix="caption")
+    attachment_form = AttachmentForm(prefix="handout")
+    action = request.POST.get("action") if request.method == "POST" else None
+    try:
+        if action == "lecture":
+            form = LectureForm(request.POST, instance=lecture, prefix="lecture")
+            if form.is_valid():
+                services.lecture_update(lecture=lecture, **form.cleaned_data)
+                messages.success(request, _("Saved."))
+                return redirect(request.path)
+        elif action == "chapter":
+            chapter_form = ChapterForm(request.POST, prefix="chapter")
+            if chapter_form.is_valid():
+                services.chapter_add(
+                    lecture=lecture,
+                    start_seconds=services.parse_clock(chapter_form.cleaned_data["start"]),
+                    title=chapter_form.cleaned_data["title"],
+                )
+                messages.success(request, _("Chapter added."))
+                return redirect(request.path + "#chapters")
+        elif action == "caption":
+            caption_form = CaptionForm(request.POST, request.FILES, prefix="caption")
+            if caption_form.is_valid():
+                caption = services.caption_upload(
+                    lecture=lecture,
+                    language=caption_form.cleaned_data["language"],
+                    upload=caption_form.cleaned_data["file"],
+                )
+                messages.success(
+                    request,
+                    _("Captions saved (%(count)d lines).") % {"count": caption.cue_count},
+                )
+                return redirect(request.path + "#captions")
+        elif action == "handout":
+            attachment_form = AttachmentForm(request.POST, request.FILES, prefix="handout")
+            if attachment_form.is_valid():
+                services.attachment_add(
+                    lecture=lecture,
+                    title=attachment_form.cleaned_data["title"],
+                    upload=attachment_form.cleaned_data["file"],
+                )
+                messages.success(request, _("Handout added."))
+                return redirect(request.path + "#handouts")
+    except AppError as exc:
+        target = {
+            "lecture": form,
+            "chapter": chapter_form,
+            "caption": caption_form,
+            "handout": attachment_form,
+        }[action or "lecture"]
+        add_app_error(target, exc)
+    context = {
+        "course": lecture.course,
+        "lecture": lecture,
+        "form": form,
+        "chapter_form": chapter_form,
+        "caption_form": caption_form,
+        "attachment_form": attachment_form,
+        "chapters": lecture.chapters.all(),
+        "captions": lecture.captions.all(),
+        "attachments": lecture.attachments.all(),
+    }
+    return render(request, "studio/lecture_edit.html", context)
+
+
+@instructor_required
+@require_POST
+def chapter_delete(request: HttpRequest, course_pk: int, pk: int, chapter_pk: int) -> HttpResponse:
+    lecture = catalog_selectors.access_lecture_for_edit(
+        request.user,  # type: ignore[arg-type]
+        course_pk=course_pk,
+        pk=pk,
+    )
+    get_object_or_404(LectureChapter, lecture=lecture, pk=chapter_pk).delete()
+    return redirect(reverse("studio:lecture", args=[course_pk, pk]) + "#chapters")
+
+
+@instructor_required
+@require_POST
+def attachment_delete(
+    request: HttpRequest, course_pk: int, pk: int, attachment_pk: int
+) -> HttpResponse:
+    lecture = catalog_selectors.access_lecture_for_edit(
+        request.user,  # type: ignore[arg-type]
+        course_pk=course_pk,
+        pk=pk,
+    )
+    services.attachment_delete(
+        attachment=get_object_or_404(LectureAttachment, lecture=lecture, pk=attachment_pk)
+    )
+    return redirect(reverse("studio:lecture", args=[course_pk, pk]) + "#handouts")
+
+
+@instructor_required
+@require_POST
+def course_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)  # type: ignore[arg-type]
+    try:
+        services.course_review_submit(course=course, by=request.user)  # type: ignore[arg-type]
+    except AppError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Submitted. Staff will review your course."))
+    return redirect("studio:course", pk=course.pk)
+
+
+@staff_required
+def review_queue(request: HttpRequest) -> HttpResponse:
+    entries = selectors.review_queue_entries()
+    return render(request, "studio/review_queue.html", {"entries": entries})
+
+
+@staff_required
+@require_POST
+def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)  # type: ignore[arg-type]
+    form = ReviewDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or send back."))
+        return redirect("studio:review_queue")
+    data = form.cleaned_data
+    try:
+        if data["decision"] == "approve":
+            services.course_review_approve(
+                course=course,
+                reviewer=request.user,  # type: ignore[arg-type]
+                publish_at=data["publish_at"] or None,
+                comment=data["comment"],
+            )
+            messages.success(request, _("“%(course)s” approved.") % {"course": course.title})
+        else:
+            services.course_review_send_back(
+                course=course,
+                reviewer=request.user,  # type: ignore[arg-type]
+                comment=data["comment"],
+            )
+            messages.success(request, _("Sent back to the instructor."))
+    except AppError as exc:
+        messages.error(request, f"{course.title}: {exc.message}")
+    return redirect("studio:review_queue")
