@@ -22,6 +22,8 @@ class InstructorApplicationForm(forms.ModelForm):
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=(("approve", _("Approve")), ("decline", _("Decline"))))
     message = forms.CharField(
-        label=_("Message to the applicant"), required=False, max_length=2000,
+        label=_("Message to the applicant"),
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )

@@ -55,9 +55,7 @@ def demo_accounts_ensure(*, secrets_file: Path) -> dict[str, str]:
 
 def _notify(*, to: str, subject: str, body: str) -> None:
     """Send after commit, so a rolled-back decision never mails anyone."""
-    transaction.on_commit(
-        lambda: send_mail(subject, body, None, [to], fail_silently=False)
-    )
+    transaction.on_commit(lambda: send_mail(subject, body, None, [to], fail_silently=False))
 
 
 @transaction.atomic

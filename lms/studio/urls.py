@@ -15,7 +15,9 @@ urlpatterns = [
     path(lecture, views.lecture_edit, name="lecture"),
     path(lecture + "move/", views.lecture_move, name="lecture_move"),
     path(lecture + "delete/", views.lecture_delete, name="lecture_delete"),
-    path(lecture + "chapters/<int:chapter_pk>/delete/", views.chapter_delete, name="chapter_delete"),
+    path(
+        lecture + "chapters/<int:chapter_pk>/delete/", views.chapter_delete, name="chapter_delete"
+    ),
     path(
         lecture + "handouts/<int:attachment_pk>/delete/",
         views.attachment_delete,

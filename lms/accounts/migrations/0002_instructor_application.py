@@ -6,32 +6,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='InstructorApplication',
+            name="InstructorApplication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('experience', models.TextField(max_length=4000, verbose_name='experience')),
-                ('years_in_field', models.PositiveSmallIntegerField(verbose_name='years in the field')),
-                ('proposed_topic', models.CharField(max_length=200, verbose_name='proposed topic')),
-                ('sample_link', models.URLField(blank=True, max_length=500, verbose_name='sample link')),
-                ('status', models.CharField(choices=[('pending', 'Waiting for review'), ('approved', 'Approved'), ('declined', 'Declined')], db_index=True, default='pending', max_length=16, verbose_name='status')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('decision_message', models.TextField(blank=True, max_length=2000, verbose_name='message to the applicant')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='applied at')),
-                ('applicant', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='instructor_applications', to=settings.AUTH_USER_MODEL)),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("experience", models.TextField(max_length=4000, verbose_name="experience")),
+                (
+                    "years_in_field",
+                    models.PositiveSmallIntegerField(verbose_name="years in the field"),
+                ),
+                ("proposed_topic", models.CharField(max_length=200, verbose_name="proposed topic")),
+                (
+                    "sample_link",
+                    models.URLField(blank=True, max_length=500, verbose_name="sample link"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for review"),
+                            ("approved", "Approved"),
+                            ("declined", "Declined"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
+                ),
+                (
+                    "decision_message",
+                    models.TextField(
+                        blank=True, max_length=2000, verbose_name="message to the applicant"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="applied at")),
+                (
+                    "applicant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="instructor_applications",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'instructor application',
-                'verbose_name_plural': 'instructor applications',
-                'ordering': ('-created_at',),
-                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('applicant',), name='one_pending_application_per_member'), models.CheckConstraint(condition=models.Q(('years_in_field__lte', 70)), name='application_years_sane')],
+                "verbose_name": "instructor application",
+                "verbose_name_plural": "instructor applications",
+                "ordering": ("-created_at",),
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "pending")),
+                        fields=("applicant",),
+                        name="one_pending_application_per_member",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("years_in_field__lte", 70)),
+                        name="application_years_sane",
+                    ),
+                ],
             },
         ),
     ]

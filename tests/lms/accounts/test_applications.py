@@ -36,8 +36,12 @@ def test_a_second_pending_application_is_refused(member_client, member):
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("years_in_field", "-3"), ("years_in_field", "500"), ("sample_link", "javascript:alert(1)"),
-     ("proposed_topic", "")],
+    [
+        ("years_in_field", "-3"),
+        ("years_in_field", "500"),
+        ("sample_link", "javascript:alert(1)"),
+        ("proposed_topic", ""),
+    ],
 )
 def test_invalid_applications_are_refused_field_by_field(member_client, member, field, value):
     response = member_client.post("/teach/apply/", {**FORM, field: value})
@@ -70,7 +74,9 @@ def test_member_sees_the_decision_on_the_site(client, member):
         applicant=member, experience="경력", years_in_field=10, proposed_topic="코칭"
     )
     services.instructor_application_decline(
-        application=application, decided_by=UserFactory(is_staff=True), message="샘플 영상을 보내주세요"
+        application=application,
+        decided_by=UserFactory(is_staff=True),
+        message="샘플 영상을 보내주세요",
     )
     client.force_login(member)
     page = client.get("/teach/").content.decode()
@@ -108,7 +114,9 @@ def test_members_and_instructors_cannot_open_the_application_queue(client, membe
     for user in (member, instructor):
         client.force_login(user)
         assert client.get("/staff/applications/").status_code == 403
-        assert client.post("/staff/applications/1/decide/", {"decision": "approve"}).status_code == 403
+        assert (
+            client.post("/staff/applications/1/decide/", {"decision": "approve"}).status_code == 403
+        )
 
 
 def test_application_queue_lists_pending_with_bounded_queries(

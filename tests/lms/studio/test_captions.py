@@ -86,7 +86,9 @@ def test_a_caption_after_the_end_of_the_video_is_refused():
         st.tuples(
             st.integers(0, 10_000_000),
             st.integers(1, 100_000),
-            st.text(alphabet="가나다라 abc.,!?", min_size=1, max_size=40).map(str.strip).filter(bool),
+            st.text(alphabet="가나다라 abc.,!?", min_size=1, max_size=40)
+            .map(str.strip)
+            .filter(bool),
         ),
         min_size=1,
         max_size=30,
