@@ -4,14 +4,34 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from lms.accounts import api as accounts_api
 from lms.catalog import api as catalog_api
+from lms.learning import api as learning_api
+from lms.media import urls as media_urls
 
 admin.site.site_header = "CS리더스포럼 관리"
 admin.site.site_title = "CS리더스포럼"
 
 api_v1 = [
+    path("me/preferences", accounts_api.PreferencesApi.as_view(), name="api-preferences"),
     path("courses/", catalog_api.CourseListApi.as_view(), name="api-course-list"),
     path("courses/<slug:slug>/", catalog_api.CourseDetailApi.as_view(), name="api-course-detail"),
+    path(
+        "progress/heartbeats",
+        learning_api.HeartbeatApi.as_view(),
+        name="api-progress-heartbeats",
+    ),
+    path(
+        "progress/lectures/<int:lecture_id>",
+        learning_api.LectureProgressApi.as_view(),
+        name="api-progress-lecture",
+    ),
+    path(
+        "progress/courses/<int:course_id>",
+        learning_api.CourseProgressApi.as_view(),
+        name="api-progress-course",
+    ),
+    path("", include(media_urls.api_urlpatterns)),
 ]
 
 urlpatterns = [
@@ -22,6 +42,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("studio/", include("lms.studio.urls")),
+    path("play/", include("lms.media.urls")),
     path("", include("lms.accounts.urls")),
     path("", include("lms.catalog.urls")),
 ]

@@ -31,3 +31,38 @@ def staff_client(staff) -> Client:
     client = Client()
     client.force_login(staff)
     return client
+
+
+# SeaweedFS S3 server and the default storage on it (tests/s3.py).
+from tests.s3 import s3_server, s3_storage  # noqa: E402, F401
+
+
+@pytest.fixture(scope="session")
+def short_clip(tmp_path_factory):
+    """A 3 s 320x180 test pattern with a tone."""
+    from tests.video import make_clip
+
+    return make_clip(tmp_path_factory.mktemp("clips") / "lecture.mp4", seconds=3, size="320x180")
+
+
+@pytest.fixture
+def ready_lecture(db, settings, tmp_path, short_clip):
+    """A published lecture (in a published course) whose video is transcoded and ready, in a
+    storage directory of this test's own."""
+    from tests.factories import CourseFactory, LectureFactory
+    from tests.video import lecture_with_ready_video
+
+    settings.TRANSCODE_X264_PRESET = "ultrafast"
+    settings.TRANSCODE_TEMP_DIR = str(tmp_path / "work")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media"), "base_url": "/media/"},
+        },
+    }
+    course = CourseFactory(slug="watch-course")
+    lecture = LectureFactory(course=course, position=1, title="첫 강의")
+    LectureFactory(course=course, position=2, title="둘째 강의")
+    lecture_with_ready_video(lecture, short_clip)
+    return lecture

@@ -79,3 +79,27 @@ def course_with_lectures(n: int, **kwargs: object) -> Course:
     for i in range(1, n + 1):
         LectureFactory(course=course, position=i, title=f"{course.title} 제{i}강")
     return course
+
+
+def ready_video_asset(duration: float = 600):
+    """A video asset with a ready version (rows only, no files): what publishing checks.
+    Tests that play the video use tests.video.lecture_with_ready_video instead."""
+    from lms.media.models import VideoAsset, VideoVersion
+
+    asset = VideoAsset.objects.create(original="uploads/test-video")
+    version = VideoVersion.objects.create(
+        asset=asset,
+        number=1,
+        storage_prefix=f"videos/{asset.pk}/1/",
+        duration_seconds=duration,
+        ready_at=timezone.now(),
+    )
+    asset.current_version = version
+    asset.save(update_fields=["current_version"])
+    return asset
+
+
+def give_ready_videos(course: Course) -> None:
+    """Attach a ready video (rows only) to every lecture of `course`."""
+    asset = ready_video_asset()
+    course.lectures.update(video=asset)

@@ -45,6 +45,14 @@ class User(AbstractUser):
         _("instructor"), default=False, help_text=_("May create courses and upload lectures.")
     )
 
+    playback_rate = models.DecimalField(
+        _("playback speed"),
+        max_digits=3,
+        decimal_places=2,
+        default=1,
+        help_text=_("Remembered across lectures and devices (0.75–2×)."),
+    )
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 

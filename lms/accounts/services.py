@@ -149,3 +149,24 @@ def instructor_application_decline(
         % {"topic": application.proposed_topic, "message": message},
     )
     return application
+
+
+PLAYBACK_RATES = (0.75, 1.0, 1.25, 1.5, 1.75, 2.0)
+
+
+@transaction.atomic
+def user_set_playback_rate(*, user: User, rate: object) -> User:
+    """Remember the member's playback speed (one of the player's steps)."""
+    try:
+        value = float(rate)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        value = -1.0
+    if value not in PLAYBACK_RATES:
+        raise AppError(
+            _("Choose a playback speed of %(rates)s.")
+            % {"rates": ", ".join(f"{r:g}×" for r in PLAYBACK_RATES)},
+            code="invalid_playback_rate",
+        )
+    user.playback_rate = value  # type: ignore[assignment]
+    user.save(update_fields=["playback_rate"])
+    return user

@@ -91,11 +91,25 @@ class CourseAdmin(admin.ModelAdmin):
 
 @admin.register(Lecture)
 class LectureAdmin(admin.ModelAdmin):
-    list_display = ("title", "course", "position", "duration_seconds", "status", "publish_at")
-    list_filter = ("status", "course__category", "course")
+    list_display = (
+        "title",
+        "course",
+        "position",
+        "duration_seconds",
+        "status",
+        "publish_at",
+        "video_state",
+    )
+    list_filter = ("status", "course__category", "course", "video__state")
     search_fields = ("title", "title_en", "description", "course__title")
-    list_select_related = ("course",)
+    list_select_related = ("course", "video")
+    autocomplete_fields = ("video",)
+    readonly_fields = ("video_state",)
     ordering = ("course", "position")
+
+    @admin.display(description=_("video state"), ordering="video__state")
+    def video_state(self, obj: Lecture) -> str:
+        return obj.video.get_state_display() if obj.video else "—"
 
 
 class BundleCourseInline(admin.TabularInline):

@@ -124,6 +124,24 @@ class Lecture(BilingualTitleModel, PublishableModel):
     position = models.PositiveIntegerField(_("position"))
     description = models.TextField(_("description"), blank=True)
     duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), default=0)
+    video = models.ForeignKey(
+        "media.VideoAsset",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="lectures",
+        verbose_name=_("video"),
+    )
+    # A replacement for `video` whose encoding is not ready yet: learners keep watching `video`
+    # until the media service switches the lecture over when the new version is ready.
+    pending_video = models.ForeignKey(
+        "media.VideoAsset",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pending_lectures",
+        verbose_name=_("replacement video (processing)"),
+    )
 
     class Meta:
         verbose_name = _("lecture")

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from lms.community.models import WeeklyLecture
 from lms.core.errors import AppError
+from lms.media.models import VideoAsset
+from lms.media.services import lecture_attach_video
 
 from . import services
 from .models import Bundle, Category, Course, Status
@@ -85,8 +87,13 @@ def _next_weekday(start: datetime, weekday: int) -> datetime:
 
 
 @transaction.atomic
-def seed_load(data: dict[str, Any], *, publish: bool = True) -> dict[str, int]:
-    """Load the seed document; returns counts of what was created."""
+def seed_load(data: dict[str, Any], *, video: VideoAsset | None = None) -> dict[str, int]:
+    """Load the seed document; returns counts of what was created.
+
+    With a ready `video`, every new lecture gets it and the courses and bundles are
+    published (publishing needs a ready video per lecture); without one they stay drafts.
+    """
+    publish = video is not None
     validate_seed(data)
     created = {"categories": 0, "courses": 0, "lectures": 0, "bundles": 0, "weekly_lectures": 0}
     now = timezone.now()
@@ -109,9 +116,11 @@ def seed_load(data: dict[str, Any], *, publish: bool = True) -> dict[str, int]:
         )
         created["courses"] += 1
         for lecture in entry.get("lectures", []):
-            services.lecture_create(
+            made = services.lecture_create(
                 course=course, title=lecture[0], title_en=lecture[1] if len(lecture) > 1 else ""
             )
+            if video is not None:
+                lecture_attach_video(lecture=made, asset=video)
             created["lectures"] += 1
         if publish:
             services.course_publish(course=course, publish_at=now)
@@ -149,11 +158,11 @@ def seed_load(data: dict[str, Any], *, publish: bool = True) -> dict[str, int]:
     return created
 
 
-def seed_load_file(path: Path = SEED_PATH) -> dict[str, int]:
+def seed_load_file(path: Path = SEED_PATH, *, video: VideoAsset | None = None) -> dict[str, int]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise AppError(
             _("The seed file is not valid JSON: %(error)s") % {"error": exc}, code="invalid_seed"
         ) from exc
-    return seed_load(data)
+    return seed_load(data, video=video)

@@ -111,7 +111,7 @@ def access_course(user: User | None, *, slug: str) -> Course:
         Lecture.objects.filter(course=course).order_by("position")
         if editor
         else _visible_lectures().filter(course=course)
-    )
+    ).select_related("video__current_version")
     course.visible_lectures = list(lectures)  # type: ignore[attr-defined]
     course.can_edit = editor  # type: ignore[attr-defined]
     return course

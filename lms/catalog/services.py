@@ -232,9 +232,23 @@ def course_submit_for_review(*, course: Course) -> Course:
 
 
 def course_publish_blockers(course: Course) -> list[str]:
+    """Why `course` cannot be published yet (empty when it can): no lectures, or a lecture
+    whose video is missing or not ready."""
     blockers = []
-    if not course.lectures.exists():
+    lectures = list(
+        course.lectures.exclude(status=Status.ARCHIVED)
+        .select_related("video")
+        .order_by("position")
+        .only("position", "title", "video__current_version_id")
+    )
+    if not lectures:
         blockers.append(_("“%(course)s” has no lectures.") % {"course": course.title})
+    for lecture in lectures:
+        if lecture.video is None or lecture.video.current_version_id is None:
+            blockers.append(
+                _("“%(course)s”, lecture %(position)s “%(title)s” has no ready video.")
+                % {"course": course.title, "position": lecture.position, "title": lecture.title}
+            )
     return blockers
 
 
@@ -306,29 +320,36 @@ def bundle_set_courses(*, bundle: Bundle, courses: Sequence[Course]) -> Bundle:
 
 
 def bundle_publish_blockers(bundle: Bundle, when: datetime) -> list[str]:
+    """Why the bundle cannot be published at `when` with its courses: no courses, a course
+    still in draft or archived, a course scheduled later, or what blocks a course itself."""
     blockers: list[str] = []
-    courses = [item.course for item in bundle.items.select_related("course")]
+    courses = [item.course for item in bundle.items.select_related("course").order_by("position")]
     if not courses:
         blockers.append(_("The bundle has no courses."))
     for course in courses:
-        if course.status != Status.PUBLISHED:
+        if course.status in (Status.DRAFT, Status.ARCHIVED):
             blockers.append(
-                _("“%(course)s” is %(status)s, not published.")
+                _("“%(course)s” is %(status)s: submit it for review first.")
                 % {"course": course.title, "status": Status(course.status).label}
             )
-        elif course.publish_at and course.publish_at > when:
+            continue
+        if course.status == Status.PUBLISHED and course.publish_at and course.publish_at > when:
             blockers.append(
                 _("“%(course)s” is scheduled after the bundle.") % {"course": course.title}
             )
+        blockers.extend(course_publish_blockers(course))
     return blockers
 
 
 @transaction.atomic
 def bundle_publish(*, bundle: Bundle, publish_at: datetime | str | None = None) -> Bundle:
-    """Publish a bundle whose courses are all published by then; otherwise refuse with the
-    list of blockers and change nothing."""
+    """Publish a bundle and, in the same transaction, its courses that are in review (with
+    their lectures), now or at `publish_at`. If anything blocks, refuse with the whole list
+    of blockers and change nothing: no half-published bundle."""
     when = parse_publish_at(publish_at)
     bundle = Bundle.objects.select_for_update().get(pk=bundle.pk)
+    course_pks = sorted(bundle.items.values_list("course_id", flat=True))
+    list(Course.objects.select_for_update().filter(pk__in=course_pks).order_by("pk"))
     blockers = bundle_publish_blockers(bundle, when)
     if blockers:
         raise AppError(
@@ -337,6 +358,8 @@ def bundle_publish(*, bundle: Bundle, publish_at: datetime | str | None = None) 
             code="publish_blocked",
             extra={"blockers": blockers},
         )
+    for course in Course.objects.filter(pk__in=course_pks, status=Status.IN_REVIEW):
+        course_publish(course=course, publish_at=when)
     _transition(bundle, Status.PUBLISHED)
     bundle.publish_at = when
     bundle.save(update_fields=["status", "publish_at", "updated_at"])
@@ -355,3 +378,13 @@ def lecture_renumber(*, course: Course) -> None:
 def bundle_renumber(*, bundle: Bundle) -> None:
     pks = list(bundle.items.order_by("position", "pk").values_list("pk", flat=True))
     _write_positions(BundleCourse, pks)
+
+
+@transaction.atomic
+def course_add_instructor(*, course: Course, user: User) -> Course:
+    """Make `user` (co-)instructor of `course`; granting the role if they lacked it."""
+    if not user.is_instructor and not user.is_staff:
+        user.is_instructor = True
+        user.save(update_fields=["is_instructor"])
+    course.instructors.add(user)
+    return course

@@ -1,18 +1,27 @@
 """Public catalog pages. Thin: authorise through selectors, render."""
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from lms.community.selectors import weekly_lecture_upcoming
+from lms.learning import selectors as learning_selectors
 
 from . import selectors
+from .player import lecture_page_context
 
 HOME_NEWEST_COURSES = 6
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """Short by request of the organisers: one screen, no endless scrolling."""
+    user = request.user
     context = {
+        "continue_watching": (
+            learning_selectors.continue_watching(user=user, limit=3)  # type: ignore[arg-type]
+            if user.is_authenticated
+            else []
+        ),
         "weekly": weekly_lecture_upcoming(),
         "categories": selectors.category_list(),
         "newest": list(selectors.course_list()[:HOME_NEWEST_COURSES]),
@@ -57,3 +66,30 @@ def search(request: HttpRequest) -> HttpResponse:
     courses, lectures = selectors.catalog_search(query=query)
     context = {"query": query, "courses": courses, "lectures": lectures}
     return render(request, "catalog/search.html", context)
+
+
+@login_required
+def lecture_detail(request: HttpRequest, slug: str, position: int) -> HttpResponse:
+    """The lecture page: the player, the course outline with each lecture's state, and the
+    lecture's chapters, captions and handouts. Watching needs a (free) membership, so that
+    progress can be kept; visitors are sent to sign in and come back."""
+    course = selectors.access_course(request.user, slug=slug)  # type: ignore[arg-type]
+    lecture = next(
+        (x for x in course.visible_lectures if x.position == position),  # type: ignore[attr-defined]
+        None,
+    )
+    if lecture is None:
+        raise Http404
+    context = lecture_page_context(user=request.user, course=course, lecture=lecture)  # type: ignore[arg-type]
+    return render(request, "catalog/lecture_detail.html", context)
+
+
+@login_required
+def my_learning(request: HttpRequest) -> HttpResponse:
+    """What the member is in the middle of, and every course they started, with progress."""
+    user = request.user
+    context = {
+        "continue_watching": learning_selectors.continue_watching(user=user, limit=12),  # type: ignore[arg-type]
+        "courses": learning_selectors.my_learning(user=user),  # type: ignore[arg-type]
+    }
+    return render(request, "catalog/my_learning.html", context)

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "lms.catalog",
     "lms.community",
     "lms.studio",
+    "lms.learning",
+    "lms.media",
 ]
 
 MIDDLEWARE = [
@@ -190,11 +192,38 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Media pipeline (DESIGN.md "Media pipeline"): upload limits, transcode jobs, ffmpeg.
+MEDIA_MAX_UPLOAD_BYTES = env.int("MEDIA_MAX_UPLOAD_BYTES", default=20 * 1024**3)
+MEDIA_MAX_DURATION_SECONDS = env.int("MEDIA_MAX_DURATION_SECONDS", default=6 * 3600)
+MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", default=4096 * 4096)
+MEDIA_MAX_FRAME_RATE = env.float("MEDIA_MAX_FRAME_RATE", default=120.0)
+MEDIA_MAX_STREAMS = env.int("MEDIA_MAX_STREAMS", default=16)
+# Empty: ffmpeg on PATH, else the binary bundled with imageio-ffmpeg.
+FFMPEG_BINARY: str | None = env.str("FFMPEG_BINARY", default="") or None
+TRANSCODE_QUEUE = env.str("TRANSCODE_QUEUE", default="transcode")
+TRANSCODE_X264_PRESET = env.str("TRANSCODE_X264_PRESET", default="veryfast")
+# A running job renews its lease every TRANSCODE_HEARTBEAT_SECONDS; the watchdog treats a
+# lease that ran out as a dead worker and starts the next attempt. Keep the lease well above
+# the probe's time limit (30 s), the one phase that sends no heartbeat.
+TRANSCODE_LEASE_SECONDS = env.int("TRANSCODE_LEASE_SECONDS", default=120)
+TRANSCODE_HEARTBEAT_SECONDS = env.float("TRANSCODE_HEARTBEAT_SECONDS", default=2.0)
+TRANSCODE_MAX_ATTEMPTS = env.int("TRANSCODE_MAX_ATTEMPTS", default=3)
+TRANSCODE_RETRY_BACKOFF_SECONDS = env.int("TRANSCODE_RETRY_BACKOFF_SECONDS", default=30)
+# A queued job whose task message may have been lost (broker restart) is sent again after this.
+TRANSCODE_RESEND_QUEUED_SECONDS = env.int("TRANSCODE_RESEND_QUEUED_SECONDS", default=1800)
+TRANSCODE_WATCHDOG_SECONDS = env.int("TRANSCODE_WATCHDOG_SECONDS", default=60)
+TRANSCODE_UPLOAD_THREADS = env.int("TRANSCODE_UPLOAD_THREADS", default=8)
+# Where workers copy sources and write outputs; empty: the system temp directory.
+TRANSCODE_TEMP_DIR: str | None = env.str("TRANSCODE_TEMP_DIR", default="") or None
+
 # Celery: filesystem broker in the embedded mode, RabbitMQ or Redis in production.
 _broker_dir = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if CELERY_BROKER_URL == "filesystem://":
+    # kombu's filesystem transport needs its folders to exist before anything is sent.
+    for _folder in ("queue", "processed", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
@@ -207,14 +236,20 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
-    "lms.media.tasks.*": {"queue": "transcode"},
+    "lms.media.tasks.*": {"queue": TRANSCODE_QUEUE},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "studio-go-live": {"task": "lms.studio.tasks.go_live_announce", "schedule": 60.0},
+    "media-transcode-watchdog": {
+        "task": "lms.media.tasks.watchdog",
+        "schedule": float(TRANSCODE_WATCHDOG_SECONDS),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -226,7 +261,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "lms.core.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min"},
+    # Counts live in a cache: CACHES["throttle"] for `heartbeats` if set (lms.learning.api),
+    # else per process, so with N web processes a member gets up to N times these rates.
+    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min", "heartbeats": "120/min"},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "CS Leaders Forum LMS API",
@@ -257,4 +294,21 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# Resumable uploads (DESIGN.md "Media pipeline" 1; lms/media/uploads.py). Parts of
+# UPLOAD_PART_SIZE bytes (S3 needs at least 5 MiB for all but the last); the browser sends
+# UPLOAD_CONCURRENCY at a time. On S3 each part URL is presigned for UPLOAD_PART_URL_TTL_SECONDS.
+# An upload with no activity for UPLOAD_EXPIRE_HOURS is aborted and its parts deleted by the
+# `uploads_cleanup` task; finished upload records are kept UPLOAD_RECORD_RETENTION_DAYS.
+UPLOAD_PART_SIZE = env.int("UPLOAD_PART_SIZE", default=16 * 1024**2)
+UPLOAD_CONCURRENCY = env.int("UPLOAD_CONCURRENCY", default=3)
+UPLOAD_PART_URL_TTL_SECONDS = env.int("UPLOAD_PART_URL_TTL_SECONDS", default=15 * 60)
+UPLOAD_EXPIRE_HOURS = env.float("UPLOAD_EXPIRE_HOURS", default=24.0)
+UPLOAD_RECORD_RETENTION_DAYS = env.int("UPLOAD_RECORD_RETENTION_DAYS", default=7)
+UPLOAD_CLEANUP_SECONDS = env.int("UPLOAD_CLEANUP_SECONDS", default=15 * 60)
+CELERY_TASK_ROUTES["lms.media.tasks.uploads_cleanup"] = {"queue": CELERY_TASK_DEFAULT_QUEUE}
+CELERY_BEAT_SCHEDULE["media-uploads-cleanup"] = {
+    "task": "lms.media.tasks.uploads_cleanup",
+    "schedule": float(UPLOAD_CLEANUP_SECONDS),
 }

@@ -89,3 +89,27 @@ class CourseReview(models.Model):
 
     def __str__(self) -> str:
         return f"{self.course} – {self.get_kind_display()}"
+
+
+class GoLive(models.Model):
+    """The moment a scheduled course or bundle became visible, recorded once (the unique
+    constraint makes "only once" hold even when two schedulers run at the same time)."""
+
+    class Kind(models.TextChoices):
+        COURSE = "course", _("course")
+        BUNDLE = "bundle", _("bundle")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField()
+    publish_at = models.DateTimeField()
+    went_live_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("go-live")
+        verbose_name_plural = _("go-lives")
+        constraints = [
+            models.UniqueConstraint(fields=("kind", "object_id", "publish_at"), name="go_live_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} @ {self.publish_at:%Y-%m-%d %H:%M}"

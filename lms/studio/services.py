@@ -2,23 +2,28 @@
 and the review workflow. Permission checks happen in the views (`access_*` selectors)."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
 from lms.catalog import services as catalog_services
-from lms.catalog.models import Course, Lecture, Status
+from lms.catalog.models import Bundle, Course, Lecture, Status, visible_q
 from lms.core.errors import AppError
 
 from .captions import CaptionError, convert_to_webvtt
-from .models import CourseReview, LectureAttachment, LectureCaption, LectureChapter
+from .models import CourseReview, GoLive, LectureAttachment, LectureCaption, LectureChapter
 
 MAX_HANDOUT_BYTES = 50 * 1024 * 1024
+# Items published longer ago than this when the scheduler first sees them are not announced
+# (e.g. everything already public when the platform was installed).
+GO_LIVE_LOOKBACK = timedelta(days=2)
 # Handouts are checked by their first bytes, not their names.
 HANDOUT_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"%PDF-", "pdf", ".pdf"),
@@ -277,3 +282,40 @@ def course_review_send_back(*, course: Course, reviewer: User, comment: str) -> 
         comment=comment,
         snapshot=course_snapshot(course),
     )
+
+
+def go_live_announce_due(*, now: datetime | None = None) -> list[GoLive]:
+    """Record, once, every course and bundle whose publish time has come, and tell the
+    course's instructors by e-mail that it is now live. Safe to run twice or concurrently:
+    the (kind, object, publish time) row can be created only once, and only its creator
+    sends the e-mail. A course re-scheduled to a new time goes live (and is announced) again.
+    """
+    now = now or timezone.now()
+    recorded: list[GoLive] = []
+    since = now - GO_LIVE_LOOKBACK
+    due: list[tuple[str, Course | Bundle]] = [
+        (GoLive.Kind.COURSE, c)
+        for c in Course.objects.filter(visible_q(now=now), publish_at__gte=since)
+    ] + [
+        (GoLive.Kind.BUNDLE, b)
+        for b in Bundle.objects.filter(visible_q(now=now), publish_at__gte=since)
+    ]
+    for kind, item in due:
+        try:
+            with transaction.atomic():
+                event = GoLive.objects.create(
+                    kind=kind, object_id=item.pk, publish_at=item.publish_at
+                )
+        except IntegrityError:
+            continue  # already announced by an earlier or a concurrent run
+        recorded.append(event)
+        if isinstance(item, Course):
+            emails = list(item.instructors.values_list("email", flat=True))
+            if emails:
+                send_mail(
+                    _("[CS Leaders Forum] “%(title)s” is now live") % {"title": item.title},
+                    _("Your course “%(title)s” is now visible to members.") % {"title": item.title},
+                    None,
+                    emails,
+                )
+    return recorded

@@ -11,6 +11,7 @@ from lms.catalog import selectors as catalog_selectors
 from lms.catalog import services as catalog_services
 from lms.core.errors import AppError
 from lms.core.web import add_app_error, instructor_required, staff_required
+from lms.media.upload_views import video_panel_context
 
 from . import selectors, services
 from .forms import (
@@ -185,6 +186,7 @@ def lecture_edit(request: HttpRequest, course_pk: int, pk: int) -> HttpResponse:
         "chapters": lecture.chapters.all(),
         "captions": lecture.captions.all(),
         "attachments": lecture.attachments.all(),
+        "video_panel": video_panel_context(request=request, lecture=lecture),
     }
     return render(request, "studio/lecture_edit.html", context)
 

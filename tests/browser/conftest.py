@@ -44,3 +44,71 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def lecture_clip(tmp_path_factory):
+    """A 14 s 854x480 clip: two video renditions (480p, 360p) to switch between."""
+    from tests.video import make_clip
+
+    return make_clip(tmp_path_factory.mktemp("clips") / "lecture.mp4", seconds=14, size="854x480")
+
+
+@pytest.fixture
+def watch_lecture(transactional_db, settings, tmp_path, lecture_clip):
+    """A published two-lecture course whose first lecture has a ready video and captions."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from lms.studio.services import caption_upload
+    from tests.factories import CourseFactory, LectureFactory
+    from tests.video import lecture_with_ready_video
+
+    settings.TRANSCODE_X264_PRESET = "ultrafast"
+    settings.TRANSCODE_TEMP_DIR = str(tmp_path / "work")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media"), "base_url": "/media/"},
+        },
+    }
+    course = CourseFactory(slug="player-course", title="플레이어 과정")
+    lecture = LectureFactory(course=course, position=1, title="모니터링의 이해")
+    LectureFactory(course=course, position=2, title="코칭의 이해", duration_seconds=0)
+    lecture_with_ready_video(lecture, lecture_clip)
+    caption_upload(
+        lecture=lecture,
+        language="ko",
+        upload=SimpleUploadedFile(
+            "ko.srt", "1\n00:00:00,000 --> 00:00:13,000\n안녕하세요 자막입니다\n".encode()
+        ),
+    )
+    return lecture
+
+
+@pytest.fixture
+def member_page(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
+    """A page signed in as a fresh member (session cookie from Django's test client)."""
+    from django.conf import settings
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(base_url=live_server.url, locale="ko-KR")
+    context.set_default_timeout(20_000)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    page.user = user  # type: ignore[attr-defined]
+    yield page
+    context.close()

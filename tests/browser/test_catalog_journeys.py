@@ -12,7 +12,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def catalog(transactional_db):
-    seed_load_file()
+    from tests.factories import ready_video_asset
+
+    seed_load_file(video=ready_video_asset(duration=20))
 
 
 def test_visitor_browses_home_category_and_course(page: Page, catalog):

@@ -7,6 +7,7 @@ from tests.factories import (
     BundleFactory,
     CourseFactory,
     course_with_lectures,
+    give_ready_videos,
 )
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +59,7 @@ def test_admin_publish_action_reports_blockers_and_publishes_nothing(staff_clien
 def test_admin_publish_action_publishes_a_course_with_its_lectures(staff_client):
     course = course_with_lectures(2, status=Status.IN_REVIEW, publish_at=None)
     course.lectures.update(status=Status.DRAFT, publish_at=None)
+    give_ready_videos(course)
 
     staff_client.post(
         "/admin/catalog/course/", {"action": "publish_now", "_selected_action": [course.pk]}

@@ -8,6 +8,7 @@ from lms.catalog.models import Bundle, Category, Course, Lecture
 from lms.catalog.seed import SEED_PATH, seed_load
 from lms.community.models import WeeklyLecture
 from lms.core.errors import AppError
+from tests.factories import ready_video_asset
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +19,7 @@ def seed() -> dict:
 
 
 def test_seed_loads_the_flagship_course_with_30_ordered_lectures(seed):
-    seed_load(seed)
+    seed_load(seed, video=ready_video_asset(duration=20))
 
     course = Course.objects.get(slug="qa-manager-exam")
     assert course.is_visible
@@ -32,13 +33,21 @@ def test_seed_loads_the_flagship_course_with_30_ordered_lectures(seed):
         "call-center-operations",
     ]
     assert WeeklyLecture.objects.count() == 4
+    assert set(course.lectures.values_list("duration_seconds", flat=True)) == {20}
+
+
+def test_seed_without_a_video_leaves_drafts_that_nobody_sees(seed):
+    seed_load(seed)
+    assert not Course.objects.filter(status="published").exists()
+    assert not Bundle.objects.filter(status="published").exists()
 
 
 def test_seed_loaded_twice_changes_nothing(seed):
-    seed_load(seed)
+    video = ready_video_asset()
+    seed_load(seed, video=video)
     counts = (Category.objects.count(), Course.objects.count(), Lecture.objects.count())
 
-    created = seed_load(seed)
+    created = seed_load(seed, video=video)
 
     assert set(created.values()) == {0}
     assert (Category.objects.count(), Course.objects.count(), Lecture.objects.count()) == counts
@@ -80,7 +89,17 @@ def test_seed_with_malformed_entries_names_the_problem(seed, path, value, expect
 
 
 def test_bootstrap_command_prints_demo_passwords_and_keeps_them(tmp_path, settings, capsys):
+    """Runs the real bootstrap: the demo video is generated and encoded by the pipeline."""
     settings.VAR_DIR = tmp_path
+    settings.TRANSCODE_X264_PRESET = "ultrafast"
+    settings.TRANSCODE_TEMP_DIR = str(tmp_path / "work")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
     call_command("bootstrap_demo")
     first = capsys.readouterr().out
     call_command("bootstrap_demo")
@@ -91,3 +110,10 @@ def test_bootstrap_command_prints_demo_passwords_and_keeps_them(tmp_path, settin
     assert passwords["admin@example.com"] in first
     assert passwords["admin@example.com"] in second
     assert Course.objects.count() == 2
+    course = Course.objects.get(slug="qa-manager-exam")
+    assert course.is_visible
+    assert course.lectures.filter(video__current_version__isnull=False).count() == 30
+    assert course.instructors.filter(email="instructor@example.com").exists()
+    from lms.media.models import VideoAsset
+
+    assert VideoAsset.objects.count() == 1  # made once, shared by the demo lectures

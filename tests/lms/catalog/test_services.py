@@ -12,6 +12,7 @@ from tests.factories import (
     CategoryFactory,
     CourseFactory,
     course_with_lectures,
+    give_ready_videos,
 )
 
 pytestmark = pytest.mark.django_db
@@ -91,6 +92,7 @@ def test_lecture_delete_closes_the_gap():
 
 def test_course_publish_in_the_future_is_scheduled_and_hidden_until_then():
     course = course_with_lectures(1, status=Status.DRAFT, publish_at=None)
+    give_ready_videos(course)
     when = timezone.now() + timedelta(days=2)
 
     services.course_publish(course=course, publish_at=when.isoformat())
@@ -133,6 +135,7 @@ def test_empty_course_cannot_be_published():
 
 def test_archived_course_cannot_go_straight_to_published():
     course = course_with_lectures(1, status=Status.ARCHIVED)
+    give_ready_videos(course)
     with pytest.raises(AppError) as error:
         services.course_publish(course=course)
     assert error.value.code == "invalid_transition"
@@ -141,6 +144,7 @@ def test_archived_course_cannot_go_straight_to_published():
 def test_submit_then_publish_follows_the_state_machine():
     course = course_with_lectures(2, status=Status.DRAFT, publish_at=None)
     course.lectures.update(status=Status.DRAFT, publish_at=None)
+    give_ready_videos(course)
 
     services.course_submit_for_review(course=course)
     assert Course.objects.get(pk=course.pk).status == Status.IN_REVIEW
@@ -167,9 +171,10 @@ def test_bundle_with_an_unpublished_course_is_refused_at_publish_time_with_block
 
 
 def test_bundle_publishes_when_every_course_is_published():
-    bundle = services.bundle_create(
-        title="합격 패키지", courses=[CourseFactory(), CourseFactory()], slug="pass"
-    )
+    courses = [course_with_lectures(1), course_with_lectures(2)]
+    for course in courses:
+        give_ready_videos(course)
+    bundle = services.bundle_create(title="합격 패키지", courses=courses, slug="pass")
     services.bundle_publish(bundle=bundle)
     assert Bundle.objects.get(pk=bundle.pk).is_visible
     assert list(bundle.items.values_list("position", flat=True)) == [1, 2]
@@ -194,3 +199,39 @@ def test_a_korean_only_title_gets_a_valid_ascii_slug():
     course = services.course_create(category=CategoryFactory(), title="감정노동 관리")
     assert course.slug.startswith("course-")
     assert course.slug.isascii()
+
+
+def test_bundle_publish_lists_every_blocker_and_publishes_nothing():
+    ready = course_with_lectures(1, status=Status.IN_REVIEW, publish_at=None, title="준비 완료")
+    give_ready_videos(ready)
+    no_video = course_with_lectures(2, status=Status.IN_REVIEW, publish_at=None, title="영상 없음")
+    empty = CourseFactory(status=Status.IN_REVIEW, publish_at=None, title="빈 강좌")
+    draft = course_with_lectures(1, status=Status.DRAFT, publish_at=None, title="초안")
+    give_ready_videos(draft)
+    bundle = services.bundle_create(title="패키지", courses=[ready, no_video, empty, draft])
+
+    with pytest.raises(AppError) as error:
+        services.bundle_publish(bundle=bundle)
+
+    blockers = " ".join(error.value.extra["blockers"])
+    assert "“영상 없음”, lecture 1" in blockers or "“영상 없음”, 1강" in blockers
+    assert "빈 강좌" in blockers and "초안" in blockers
+    assert "준비 완료" not in blockers
+    assert Course.objects.filter(status=Status.PUBLISHED).count() == 0
+    assert Bundle.objects.get(pk=bundle.pk).status == Status.DRAFT
+
+
+def test_bundle_publish_publishes_its_courses_in_review_in_one_step():
+    first = course_with_lectures(2, status=Status.IN_REVIEW, publish_at=None)
+    first.lectures.update(status=Status.DRAFT, publish_at=None)
+    second = course_with_lectures(1)  # already published
+    for course in (first, second):
+        give_ready_videos(course)
+    bundle = services.bundle_create(title="패키지", courses=[first, second])
+
+    services.bundle_publish(bundle=bundle)
+
+    first.refresh_from_db()
+    assert first.is_visible
+    assert all(lecture.is_visible for lecture in first.lectures.all())
+    assert Bundle.objects.get(pk=bundle.pk).is_visible

@@ -6,7 +6,7 @@ from lms.catalog.models import Course, Lecture, Status
 from lms.core.errors import AppError
 from lms.studio import services
 from lms.studio.models import CourseReview, LectureAttachment, LectureCaption, LectureChapter
-from tests.factories import UserFactory, course_with_lectures
+from tests.factories import UserFactory, course_with_lectures, give_ready_videos
 
 pytestmark = pytest.mark.django_db
 
@@ -18,6 +18,7 @@ def own_course(instructor):
     course = course_with_lectures(3, status=Status.DRAFT, publish_at=None)
     course.instructors.add(instructor)
     Lecture.objects.filter(course=course).update(duration_seconds=600)
+    give_ready_videos(course)
     return course
 
 

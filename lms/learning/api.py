@@ -1,0 +1,324 @@
+"""Progress API: heartbeats from the player, and progress reads. Thin: parse, authorise, call.
+
+Heartbeat bodies are checked by `services.progress_record` (one place, cheap); the request
+serializers here document the format in the OpenAPI schema.
+"""
+
+import json
+from datetime import datetime
+from typing import Any, cast
+
+from django.conf import settings
+from django.core.cache import BaseCache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from rest_framework import exceptions, serializers
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.parsers import BaseParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from lms.accounts.models import User
+from lms.core.errors import AppError
+
+from . import policy, progress_sql, selectors, services
+
+# 50 reports of up to 500 ranges each fit well within this.
+MAX_HEARTBEAT_BODY_BYTES = 512 * 1024
+
+
+def _throttle_cache() -> BaseCache:
+    """The cache that counts heartbeats: the `throttle` alias when CACHES names one (a shared
+    Redis in production), else a per-process memory cache sized for many members (Django's
+    default memory cache keeps only 300 entries, so past 300 watching members it would forget
+    counts and stop limiting)."""
+    if "throttle" in settings.CACHES:
+        return caches["throttle"]
+    return LocMemCache("lms-heartbeat-throttle", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+
+
+class HeartbeatTokenAuthentication(TokenAuthentication):
+    """DRF's token authentication with the look-up compiled once (see progress_sql)."""
+
+    def authenticate_credentials(self, key: str) -> tuple[User, str]:
+        user = progress_sql.token_user(key=key)
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return user, key
+
+
+class HeartbeatTokenScheme(OpenApiAuthenticationExtension):
+    """The schema's name for it: the same `Authorization: Token <key>` as `tokenAuth`, under
+    a name of its own (drf-spectacular refuses two classes under one name)."""
+
+    target_class = HeartbeatTokenAuthentication
+    name = "heartbeatTokenAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        return build_bearer_security_scheme_object(  # type: ignore[no-any-return]
+            header_name="Authorization", token_prefix=self.target.keyword
+        )
+
+
+class HeartbeatThrottle(ScopedRateThrottle):
+    """Per-member limit on heartbeats (scope `heartbeats` in DEFAULT_THROTTLE_RATES)."""
+
+    cache = _throttle_cache()
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "Request body too large."
+    default_code = "payload_too_large"
+
+
+class StrictJSONParser(BaseParser):
+    """JSON without NaN or Infinity, and with a size limit (DRF reads the stream itself, so
+    Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not apply)."""
+
+    media_type = "application/json"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        raw = stream.read(MAX_HEARTBEAT_BODY_BYTES + 1) if stream is not None else b""
+        if len(raw) > MAX_HEARTBEAT_BODY_BYTES:
+            raise PayloadTooLarge(
+                _("The request body is larger than %(limit)s bytes.")
+                % {"limit": MAX_HEARTBEAT_BODY_BYTES}
+            )
+        try:
+            return json.loads(raw.decode(settings.DEFAULT_CHARSET), parse_constant=_refuse)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise exceptions.ParseError(
+                _("The body is not valid JSON: %(error)s") % {"error": exc}
+            ) from None
+
+
+def _refuse(name: str) -> None:
+    raise ValueError(_("%(name)s is not a number JSON allows") % {"name": name})
+
+
+class ProgressErrorSerializer(serializers.Serializer[Any]):
+    """Every API error (lms.core.api.exception_handler)."""
+
+    message = serializers.CharField()
+    code = serializers.CharField()
+    extra = serializers.DictField()
+
+
+class HeartbeatReportSerializer(serializers.Serializer[Any]):
+    """One report: what the player played since its previous report."""
+
+    lecture = serializers.IntegerField(min_value=1)
+    session = serializers.UUIDField(help_text="Random id the player makes per page load.")
+    seq = serializers.IntegerField(
+        min_value=0, max_value=policy.MAX_SEQ, help_text="Increases with each report."
+    )
+    ranges = serializers.ListField(
+        child=serializers.ListField(
+            child=serializers.FloatField(min_value=0), min_length=2, max_length=2
+        ),
+        max_length=policy.MAX_RANGES_PER_REPORT,
+        help_text=(
+            "Media ranges [start, end] in seconds played since the previous report. Ends up to "
+            f"{policy.RANGE_END_TOLERANCE_SECONDS:g} s past the lecture's end are clipped; "
+            "further out, negative or inverted ranges are refused (400)."
+        ),
+    )
+    position = serializers.FloatField(min_value=0, help_text="Playback position, seconds.")
+    rate = serializers.FloatField(min_value=policy.MIN_RATE, max_value=policy.MAX_RATE)
+    sent_at = serializers.DateTimeField(
+        help_text="Device clock, ISO 8601 with a zone; more than a minute ahead is refused."
+    )
+
+
+class HeartbeatBatchSerializer(serializers.Serializer[Any]):
+    reports = HeartbeatReportSerializer(
+        many=True, max_length=policy.MAX_REPORTS_PER_REQUEST, min_length=1
+    )
+
+
+class LectureProgressSerializer(serializers.Serializer[Any]):
+    lecture = serializers.IntegerField()
+    duration_seconds = serializers.IntegerField()
+    state = serializers.ChoiceField(choices=["not_started", "in_progress", "completed"])
+    percent = serializers.IntegerField(min_value=0, max_value=100)
+    covered_seconds = serializers.FloatField()
+    credited_seconds = serializers.FloatField(
+        help_text="Weighted coverage that completion is measured against (HRD: real time)."
+    )
+    completed = serializers.BooleanField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    completion_deferred = serializers.BooleanField(
+        help_text="HRD: threshold reached but today's lecture cap too; counts on a later day."
+    )
+    position = serializers.FloatField()
+    resume_position = serializers.FloatField(help_text="0 when the position is near the end.")
+    furthest_position = serializers.FloatField()
+    coverage = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField()),
+        help_text="Credited ranges [start, end] (or [start, end, weight] for HRD sped-up play).",
+    )
+    threshold = serializers.IntegerField()
+    policy = serializers.ChoiceField(choices=["community", "hrd"])
+
+
+class HeartbeatResultSerializer(LectureProgressSerializer):
+    refused_seconds = serializers.FloatField(
+        help_text="Played time not credited: past the furthest point (HRD) or too fast."
+    )
+
+
+class HeartbeatResponseSerializer(serializers.Serializer[Any]):
+    lectures = HeartbeatResultSerializer(many=True)
+
+
+class CourseLectureStateSerializer(serializers.Serializer[Any]):
+    lecture = serializers.IntegerField()
+    position = serializers.IntegerField()
+    title = serializers.CharField()
+    state = serializers.ChoiceField(choices=["not_started", "in_progress", "completed"])
+    percent = serializers.IntegerField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    resume_position = serializers.FloatField()
+
+
+class CourseProgressSerializer(serializers.Serializer[Any]):
+    course = serializers.IntegerField()
+    percent = serializers.IntegerField(min_value=0, max_value=100)
+    completed_lectures = serializers.IntegerField()
+    total_lectures = serializers.IntegerField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+    lectures = CourseLectureStateSerializer(many=True)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return timezone.localtime(value).isoformat() if value else None
+
+
+def _progress_data(view: selectors.LectureProgressView) -> dict[str, Any]:
+    """LectureProgressSerializer's shape, built directly (the heartbeat path is hot)."""
+    return {
+        "lecture": view.lecture_id,
+        "duration_seconds": view.duration_seconds,
+        "state": view.state,
+        "percent": view.percent,
+        "covered_seconds": view.covered_seconds,
+        "credited_seconds": view.credited_seconds,
+        "completed": view.completed,
+        "completed_at": _iso(view.completed_at),
+        "completion_deferred": view.completion_deferred,
+        "position": view.position,
+        "resume_position": view.resume_position,
+        "furthest_position": view.furthest_position,
+        "coverage": view.coverage,
+        "threshold": view.threshold,
+        "policy": view.policy,
+    }
+
+
+_ERRORS = {
+    400: OpenApiResponse(
+        ProgressErrorSerializer, description="Invalid report; nothing was stored."
+    ),
+    403: OpenApiResponse(
+        ProgressErrorSerializer, description="Not signed in, or a foreign session."
+    ),
+    404: OpenApiResponse(ProgressErrorSerializer, description="Lecture missing or not published."),
+    409: OpenApiResponse(ProgressErrorSerializer, description="Session of another lecture."),
+    413: OpenApiResponse(ProgressErrorSerializer, description="Body too large."),
+    429: OpenApiResponse(ProgressErrorSerializer, description="Too many heartbeats."),
+}
+
+
+class HeartbeatApi(APIView):
+    """Record what the player played. Send every ~10 s and on pause, seek, rate change, ended
+    and page hide (`fetch(..., {keepalive: true})` with the CSRF header under a session;
+    `navigator.sendBeacon` cannot send that header). Flush reports queued while offline as one
+    batch. On a 4xx, drop the report: it will never be accepted."""
+
+    authentication_classes = (SessionAuthentication, HeartbeatTokenAuthentication)
+    permission_classes = (IsAuthenticated,)
+    parser_classes = (StrictJSONParser,)
+    throttle_classes = (HeartbeatThrottle,)
+    throttle_scope = "heartbeats"
+
+    @extend_schema(
+        operation_id="progress_heartbeats",
+        request=PolymorphicProxySerializer(
+            component_name="HeartbeatRequest",
+            serializers=[HeartbeatReportSerializer, HeartbeatBatchSerializer],
+            resource_type_field_name=None,
+        ),
+        responses={200: HeartbeatResponseSerializer, **_ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = request.data
+        if not isinstance(data, dict):
+            raise AppError(
+                _('Send one report object or {"reports": [...]}.'), code="invalid_report"
+            )
+        reports = data.get("reports", [data])
+        if not isinstance(reports, list):
+            raise AppError(_("“reports” must be a list."), code="invalid_report")
+        user = cast(User, request.user)
+        results = services.progress_record(user=user, reports=reports)
+        lectures = [
+            {**_progress_data(r.progress), "refused_seconds": r.refused_seconds} for r in results
+        ]
+        return Response({"lectures": lectures})
+
+
+class LectureProgressApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        operation_id="progress_lecture",
+        responses={200: LectureProgressSerializer, 403: _ERRORS[403], 404: _ERRORS[404]},
+    )
+    def get(self, request: Request, lecture_id: int) -> Response:
+        user = cast(User, request.user)
+        lecture = selectors.access_lecture(user, lecture_id=lecture_id)
+        view = selectors.lecture_progress_get(user=user, lecture=lecture)
+        return Response(_progress_data(view))
+
+
+class CourseProgressApi(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        operation_id="progress_course",
+        responses={200: CourseProgressSerializer, 403: _ERRORS[403], 404: _ERRORS[404]},
+    )
+    def get(self, request: Request, course_id: int) -> Response:
+        user = cast(User, request.user)
+        course = selectors.access_course(user, course_id=course_id)
+        view = selectors.course_progress_get(user=user, course=course)
+        data = {
+            "course": view.course_id,
+            "percent": view.percent,
+            "completed_lectures": view.completed_lectures,
+            "total_lectures": view.total_lectures,
+            "completed_at": _iso(view.completed_at),
+            "lectures": [
+                {
+                    "lecture": lecture.pk,
+                    "position": lecture.position,
+                    "title": lecture.display_title,
+                    "state": state.state,
+                    "percent": state.percent,
+                    "completed_at": _iso(state.completed_at),
+                    "resume_position": state.resume_position,
+                }
+                for lecture, state in view.lectures
+            ],
+        }
+        return Response(data)

@@ -1,0 +1,193 @@
+"""Heartbeat reports: parse and check what a player sent, before anything is stored.
+
+A report is a JSON object:
+
+    {"lecture": 12, "session": "<uuid>", "seq": 7, "ranges": [[30.0, 40.2]],
+     "position": 40.2, "rate": 1.0, "sent_at": "2026-05-01T10:00:00Z"}
+
+`ranges` are the media ranges played since the previous report of the session, in seconds;
+`seq` increases within a session; `sent_at` is the device clock (ISO 8601 with a zone).
+Checks that need the lecture (its duration) are in `report_bind`.
+"""
+
+import math
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from lms.core.errors import AppError
+
+from . import policy
+
+REPORT_FIELDS = ("lecture", "session", "seq", "ranges", "position", "rate", "sent_at")
+
+
+@dataclass(frozen=True)
+class HeartbeatReport:
+    index: int
+    lecture_id: int
+    session: uuid.UUID
+    seq: int
+    ranges: tuple[tuple[float, float], ...]
+    position: float
+    rate: float
+    sent_at: datetime
+
+
+def _invalid(index: int, field: str, message: str, code: str = "invalid_report") -> AppError:
+    return AppError(
+        _("Report %(index)s, “%(field)s”: %(message)s")
+        % {"index": index, "field": field, "message": message},
+        code=code,
+        extra={"index": index, "field": field},
+    )
+
+
+def _number(value: Any, index: int, field: str) -> float:
+    # bool is an int in Python; JSON true is not a number. NaN and infinities are refused even
+    # if a lenient parser let them through.
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _invalid(index, field, _("a number is required."))
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _invalid(index, field, _("the number must be finite."))
+    if abs(value) > 1e9:
+        raise _invalid(index, field, _("the number is out of range."))
+    return float(value)
+
+
+def _integer(value: Any, index: int, field: str, *, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _invalid(index, field, _("a whole number is required."))
+    if not low <= value <= high:
+        raise _invalid(
+            index,
+            field,
+            _("must be between %(low)s and %(high)s.") % {"low": low, "high": high},
+        )
+    return value
+
+
+def report_parse(data: Any, *, index: int, now: datetime) -> HeartbeatReport:
+    """Check the shape, types and limits of one report. Raises AppError (400) with the index
+    and field of the first problem."""
+    if not isinstance(data, Mapping):
+        raise AppError(
+            _("Report %(index)s must be a JSON object.") % {"index": index},
+            code="invalid_report",
+            extra={"index": index},
+        )
+    missing = [f for f in REPORT_FIELDS if f not in data]
+    if missing:
+        raise AppError(
+            _("Report %(index)s is missing: %(fields)s.")
+            % {"index": index, "fields": ", ".join(missing)},
+            code="invalid_report",
+            extra={"index": index, "missing": missing},
+        )
+    lecture_id = _integer(data["lecture"], index, "lecture", low=1, high=2**63 - 1)
+    session_raw = data["session"]
+    try:
+        if not isinstance(session_raw, str):
+            raise ValueError
+        session = uuid.UUID(session_raw)
+    except ValueError:
+        raise _invalid(index, "session", _("a UUID is required.")) from None
+    seq = _integer(data["seq"], index, "seq", low=0, high=policy.MAX_SEQ)
+
+    raw_ranges = data["ranges"]
+    if not isinstance(raw_ranges, list):
+        raise _invalid(index, "ranges", _("a list of [start, end] pairs is required."))
+    if len(raw_ranges) > policy.MAX_RANGES_PER_REPORT:
+        raise _invalid(
+            index,
+            "ranges",
+            _("at most %(limit)s ranges per report.") % {"limit": policy.MAX_RANGES_PER_REPORT},
+            code="too_many_ranges",
+        )
+    ranges = []
+    for pair in raw_ranges:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise _invalid(index, "ranges", _("each range must be a [start, end] pair."))
+        start = _number(pair[0], index, "ranges")
+        end = _number(pair[1], index, "ranges")
+        if start < 0:
+            raise _invalid(index, "ranges", _("a range cannot start before 0."), "invalid_range")
+        if end < start:
+            raise _invalid(
+                index,
+                "ranges",
+                _("the range [%(start)s, %(end)s] ends before it starts.")
+                % {"start": start, "end": end},
+                "invalid_range",
+            )
+        ranges.append((start, end))
+
+    position = _number(data["position"], index, "position")
+    if position < 0:
+        raise _invalid(index, "position", _("the position cannot be negative."))
+    rate = _number(data["rate"], index, "rate")
+    if not policy.MIN_RATE <= rate <= policy.MAX_RATE:
+        raise _invalid(
+            index,
+            "rate",
+            _("the playback rate must be between %(low)s and %(high)s.")
+            % {"low": policy.MIN_RATE, "high": policy.MAX_RATE},
+            "invalid_rate",
+        )
+
+    sent_raw = data["sent_at"]
+    sent_at = None
+    if isinstance(sent_raw, str) and len(sent_raw) <= 40:
+        try:
+            sent_at = parse_datetime(sent_raw)
+        except ValueError:
+            sent_at = None
+    if sent_at is None or sent_at.tzinfo is None:
+        raise _invalid(index, "sent_at", _("an ISO 8601 date-time with a time zone is required."))
+    if sent_at > now + policy.MAX_FUTURE_SKEW:
+        raise _invalid(
+            index,
+            "sent_at",
+            _("the report is dated in the future; check the device clock."),
+            "future_report",
+        )
+    return HeartbeatReport(
+        index=index,
+        lecture_id=lecture_id,
+        session=session,
+        seq=seq,
+        ranges=tuple(ranges),
+        position=position,
+        rate=rate,
+        sent_at=sent_at,
+    )
+
+
+def report_check_bounds(report: HeartbeatReport, *, duration_seconds: float) -> HeartbeatReport:
+    """Ranges and position against the lecture's duration: a little past the end is clipped
+    (players disagree on the last frame), further out is refused."""
+    limit = duration_seconds + policy.RANGE_END_TOLERANCE_SECONDS
+    for start, end in report.ranges:
+        if end > limit:
+            raise _invalid(
+                report.index,
+                "ranges",
+                _("the range [%(start)s, %(end)s] lies past the end of the lecture (%(d)s s).")
+                % {"start": start, "end": end, "d": duration_seconds},
+                "range_out_of_bounds",
+            )
+    if report.position > limit:
+        raise _invalid(
+            report.index,
+            "position",
+            _("the position lies past the end of the lecture (%(d)s s).") % {"d": duration_seconds},
+            "range_out_of_bounds",
+        )
+    if report.position <= duration_seconds:
+        return report
+    return replace(report, position=float(duration_seconds))

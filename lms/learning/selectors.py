@@ -1,0 +1,342 @@
+"""Reads of progress. `access_*` look-ups also authorise: what a member may not see is a 404.
+
+Who may record and read progress on a lecture: any signed-in member when the lecture and its
+course are visible (published, publish time passed); staff and the course's instructors also on
+drafts and scheduled lectures (a preview records like any viewing, so that instructors can try
+the player end to end; drafts never count towards course or bundle progress, which only count
+visible lectures).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from lms.accounts.models import User
+from lms.catalog.models import Course, Lecture, Status, visible_q
+from lms.core.errors import NotFound
+
+from . import coverage as cov
+from . import policy as rules
+from .models import CourseProgress, LectureProgress
+
+
+class LectureState:
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+@dataclass(frozen=True)
+class LectureProgressView:
+    lecture_id: int
+    duration_seconds: int
+    state: str
+    percent: int
+    covered_seconds: float
+    credited_seconds: float
+    completed: bool
+    completed_at: datetime | None
+    # HRD: the threshold is reached but the daily lecture cap was; it counts on a later day.
+    completion_deferred: bool
+    position: float
+    resume_position: float
+    furthest_position: float
+    coverage: list[list[float]]
+    threshold: int
+    policy: str
+    last_activity_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CourseProgressView:
+    course_id: int
+    percent: int
+    completed_lectures: int
+    total_lectures: int
+    completed_at: datetime | None
+    lectures: list[tuple[Lecture, LectureProgressView]]
+
+
+@dataclass(frozen=True)
+class ContinueItem:
+    lecture: Lecture
+    course: Course
+    percent: int
+    resume_position: float
+    last_activity_at: datetime
+
+
+@dataclass(frozen=True)
+class MyCourse:
+    course: Course
+    percent: int
+    completed_lectures: int
+    total_lectures: int
+    completed_at: datetime | None
+    last_activity_at: datetime | None
+    next_lecture: Lecture | None
+
+
+def _is_editor(user: User, course: Course) -> bool:
+    if user.is_staff:
+        return True
+    return course.instructors.filter(pk=user.pk).exists()
+
+
+def _lecture_not_found(lecture_id: int) -> NotFound:
+    return NotFound(
+        _("Lecture %(id)s does not exist or is not published.") % {"id": lecture_id},
+        code="lecture_not_found",
+        extra={"lecture": lecture_id},
+    )
+
+
+# What recording progress needs of a lecture and its course (the heartbeat path reads no more).
+LECTURE_RULE_FIELDS = (
+    "duration_seconds",
+    "status",
+    "publish_at",
+    "course_id",
+    "course__status",
+    "course__publish_at",
+    "course__completion_policy",
+    "course__completion_threshold",
+    "course__daily_lecture_cap",
+)
+
+
+def check_lecture_access(user: User, lecture: Lecture) -> None:
+    """NotFound (code `lecture_not_found`) unless `user` may record progress on `lecture`."""
+    if lecture.is_visible and lecture.course.is_visible:
+        return
+    if not _is_editor(user, lecture.course):
+        raise _lecture_not_found(lecture.pk)
+
+
+def access_lectures(
+    user: User, *, lecture_ids: Iterable[int], only_rules: bool = False
+) -> dict[int, Lecture]:
+    """The lectures `user` may record progress on, with their courses, by id (one query; with
+    `only_rules`, only the fields in LECTURE_RULE_FIELDS).
+
+    Raises NotFound (code `lecture_not_found`) for the first id that does not exist or that
+    the user may not see.
+    """
+    ids = sorted(set(lecture_ids))
+    query = Lecture.objects.select_related("course").filter(pk__in=ids)
+    if only_rules:
+        query = query.only(*LECTURE_RULE_FIELDS)
+    lectures = {lecture.pk: lecture for lecture in query}
+    for lecture_id in ids:
+        lecture = lectures.get(lecture_id)
+        if lecture is None:
+            raise _lecture_not_found(lecture_id)
+        check_lecture_access(user, lecture)
+    return lectures
+
+
+def access_lecture(user: User, *, lecture_id: int) -> Lecture:
+    return access_lectures(user, lecture_ids=[lecture_id])[lecture_id]
+
+
+def access_course(user: User, *, course_id: int) -> Course:
+    """A course by id that `user` may see (visible, or they edit it); NotFound otherwise."""
+    course = Course.objects.filter(pk=course_id).first()
+    if course is None or not (course.is_visible or _is_editor(user, course)):
+        raise NotFound(
+            _("Course %(id)s does not exist or is not published.") % {"id": course_id},
+            code="course_not_found",
+            extra={"course": course_id},
+        )
+    return course
+
+
+def lecture_progress_view(
+    lecture: Lecture, row: LectureProgress | None, policy: rules.Policy
+) -> LectureProgressView:
+    """What the player and the pages show about one lecture (no query)."""
+    duration = lecture.duration_seconds
+    if row is None:
+        return LectureProgressView(
+            lecture_id=lecture.pk,
+            duration_seconds=duration,
+            state=LectureState.NOT_STARTED,
+            percent=0,
+            covered_seconds=0.0,
+            credited_seconds=0.0,
+            completed=False,
+            completed_at=None,
+            completion_deferred=False,
+            position=0.0,
+            resume_position=0.0,
+            furthest_position=0.0,
+            coverage=[],
+            threshold=policy.threshold,
+            policy="hrd" if policy.hrd else "community",
+            last_activity_at=None,
+        )
+    units = round(row.credited_seconds * cov.UNITS_PER_SECOND)
+    duration_ms = duration * cov.MS_PER_SECOND
+    completed = row.completed_at is not None
+    if completed:
+        state = LectureState.COMPLETED
+    elif row.credited_seconds > 0 or row.position > 0:
+        state = LectureState.IN_PROGRESS
+    else:
+        state = LectureState.NOT_STARTED
+    return LectureProgressView(
+        lecture_id=lecture.pk,
+        duration_seconds=duration,
+        state=state,
+        percent=100 if completed else cov.percent(units, duration_ms),
+        covered_seconds=row.covered_seconds,
+        credited_seconds=row.credited_seconds,
+        completed=completed,
+        completed_at=row.completed_at,
+        completion_deferred=not completed
+        and cov.reaches_threshold(units, duration_ms, policy.threshold),
+        position=row.position,
+        resume_position=cov.resume_position(
+            row.position,
+            duration,
+            tail_share=rules.RESUME_TAIL_SHARE,
+            tail_seconds=rules.RESUME_TAIL_SECONDS,
+        ),
+        furthest_position=row.furthest_position,
+        coverage=list(row.coverage),
+        threshold=policy.threshold,
+        policy="hrd" if policy.hrd else "community",
+        last_activity_at=row.updated_at,
+    )
+
+
+def lecture_progress_get(*, user: User, lecture: Lecture) -> LectureProgressView:
+    row = LectureProgress.objects.filter(user=user, lecture=lecture).first()
+    return lecture_progress_view(lecture, row, rules.course_policy(lecture.course))
+
+
+def _visible_lectures(course: Course) -> QuerySet[Lecture]:
+    return Lecture.objects.filter(visible_q(), course=course).order_by("position")
+
+
+def course_progress_get(*, user: User, course: Course) -> CourseProgressView:
+    """Percent of the course's visible lectures completed, and each lecture's state."""
+    lectures = list(_visible_lectures(course))
+    rows = {
+        row.lecture_id: row
+        for row in LectureProgress.objects.filter(user=user, lecture__in=[x.pk for x in lectures])
+    }
+    policy = rules.course_policy(course)
+    states = [(x, lecture_progress_view(x, rows.get(x.pk), policy)) for x in lectures]
+    done = sum(1 for _, view in states if view.completed)
+    stored = CourseProgress.objects.filter(user=user, course=course).first()
+    return CourseProgressView(
+        course_id=course.pk,
+        percent=_share(done, len(lectures)),
+        completed_lectures=done,
+        total_lectures=len(lectures),
+        completed_at=stored.completed_at if stored else None,
+        lectures=states,
+    )
+
+
+def _share(done: int, total: int) -> int:
+    return min(100, done * 100 // total) if total else 0
+
+
+def continue_watching(*, user: User, limit: int = 6) -> list[ContinueItem]:
+    """Lectures started and not completed, most recently watched first (for the home page)."""
+    rows = (
+        LectureProgress.objects.filter(user=user, completed_at__isnull=True)
+        .filter(Q(credited_seconds__gt=0) | Q(position__gt=0))
+        .filter(visible_q("lecture__"), visible_q("lecture__course__"))
+        .select_related("lecture", "lecture__course")
+        .order_by("-updated_at", "-pk")[:limit]
+    )
+    items = []
+    for row in rows:
+        lecture = row.lecture
+        units = round(row.credited_seconds * cov.UNITS_PER_SECOND)
+        items.append(
+            ContinueItem(
+                lecture=lecture,
+                course=lecture.course,
+                percent=cov.percent(units, lecture.duration_seconds * cov.MS_PER_SECOND),
+                resume_position=cov.resume_position(
+                    row.position,
+                    lecture.duration_seconds,
+                    tail_share=rules.RESUME_TAIL_SHARE,
+                    tail_seconds=rules.RESUME_TAIL_SECONDS,
+                ),
+                last_activity_at=row.updated_at,
+            )
+        )
+    return items
+
+
+def my_learning(*, user: User) -> list[MyCourse]:
+    """The courses a member has started, most recent activity first, with their progress and
+    the next lecture to watch. Archived courses stay in the list (history). Four queries."""
+    progress = list(
+        CourseProgress.objects.filter(user=user)
+        .filter(visible_q("course__") | Q(course__status=Status.ARCHIVED))
+        .select_related("course", "course__category")
+    )
+    course_ids = [p.course_id for p in progress]
+    lectures = list(
+        Lecture.objects.filter(visible_q(), course_id__in=course_ids).order_by(
+            "course_id", "position"
+        )
+    )
+    lecture_rows = (
+        LectureProgress.objects.filter(user=user, lecture__course_id__in=course_ids)
+        .values("lecture__course_id")
+        .annotate(last=Max("updated_at"))
+        .order_by()
+    )
+    last_activity = {r["lecture__course_id"]: r["last"] for r in lecture_rows}
+    completed = set(
+        LectureProgress.objects.filter(
+            user=user, lecture__in=[x.pk for x in lectures], completed_at__isnull=False
+        ).values_list("lecture_id", flat=True)
+    )
+    by_course: dict[int, list[Lecture]] = {}
+    for lecture in lectures:
+        by_course.setdefault(lecture.course_id, []).append(lecture)
+    items = []
+    for p in progress:
+        course_lectures = by_course.get(p.course_id, [])
+        done = sum(1 for x in course_lectures if x.pk in completed)
+        items.append(
+            MyCourse(
+                course=p.course,
+                percent=_share(done, len(course_lectures)),
+                completed_lectures=done,
+                total_lectures=len(course_lectures),
+                completed_at=p.completed_at,
+                last_activity_at=last_activity.get(p.course_id),
+                next_lecture=next((x for x in course_lectures if x.pk not in completed), None),
+            )
+        )
+    items.sort(key=lambda i: (i.last_activity_at is not None, i.last_activity_at), reverse=True)
+    return items
+
+
+def completion_counts(*, user: User, courses: Q) -> list[dict[str, int]]:
+    """Visible lectures and the ones `user` completed, per course matching `courses` (a Q on
+    Lecture's `course__...`): `[{"course_id", "total", "done"}, ...]` in one query."""
+    done = Exists(
+        LectureProgress.objects.filter(
+            user=user, lecture=OuterRef("pk"), completed_at__isnull=False
+        )
+    )
+    return list(
+        Lecture.objects.filter(visible_q(), visible_q("course__"))
+        .filter(courses)
+        .values("course_id")
+        .annotate(total=Count("pk"), done=Count("pk", filter=Q(done)))
+        .order_by("course_id")
+    )

@@ -1,0 +1,433 @@
+"""Writes of progress: heartbeats from the player, and what follows from them.
+
+`progress_record` is the hot path (every watching member, every ~10 s). In the usual case it
+runs two statements in one transaction: a SELECT ... FOR UPDATE of the member's progress row
+that also reads its lecture's rules, and an UPDATE (both compiled once: `progress_sql`). The
+first report of a player session also claims the session; the first report of a lecture
+creates the row. Course and bundle progress are recomputed only when a lecture is completed.
+"""
+
+import math
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any, TypeVar
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lms.accounts.models import User
+from lms.catalog.models import Bundle, Course, Lecture, visible_q
+from lms.core.errors import AppError, Conflict, PermissionDenied
+
+from . import coverage as cov
+from . import policy as rules
+from . import selectors
+from .models import BundleProgress, CourseProgress, HeartbeatSession, LectureProgress
+from .progress_sql import progress_row_update, progress_rows_lock
+from .reports import HeartbeatReport, report_check_bounds, report_parse
+
+M = TypeVar("M", bound=Model)
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    progress: selectors.LectureProgressView
+    # Played time in the reports that was not credited: past the furthest point watched (HRD)
+    # or beyond what the wall-clock time since the last report allows.
+    refused_seconds: float
+
+
+def _lock_or_create(model: type[M], *, known_missing: bool = False, **keys: Any) -> tuple[M, bool]:
+    """Lock the row with `keys`, creating it if missing; safe when two transactions race to
+    create it (the loser's INSERT fails on the unique constraint, and it locks the winner's)."""
+    if not known_missing:
+        row = model._default_manager.select_for_update().filter(**keys).first()
+        if row is not None:
+            return row, False
+    try:
+        with transaction.atomic():
+            return model._default_manager.create(**keys), True
+    except IntegrityError:
+        return model._default_manager.select_for_update().get(**keys), False
+
+
+def _lock_progress_rows(
+    user: User, lecture_ids: list[int]
+) -> tuple[dict[int, LectureProgress], dict[int, Lecture]]:
+    """Lock the member's progress rows of `lecture_ids`, creating the missing ones, and return
+    them with their lectures (checked: visible, or previewed by an editor).
+
+    The usual heartbeat finds its row: one query locks it and reads the lecture and course
+    rules with it.
+    """
+    rows = progress_rows_lock(user_id=user.pk, lecture_ids=lecture_ids)
+    lectures = {lecture_id: row.lecture for lecture_id, row in rows.items()}
+    for lecture in lectures.values():
+        selectors.check_lecture_access(user, lecture)
+    missing = [i for i in lecture_ids if i not in rows]
+    if not missing:
+        return rows, lectures
+    lectures.update(selectors.access_lectures(user, lecture_ids=missing, only_rules=True))
+    new_courses = set()
+    for lecture_id in missing:
+        lecture = lectures[lecture_id]
+        row, created = _lock_or_create(
+            LectureProgress, known_missing=True, user=user, lecture=lecture
+        )
+        rows[lecture_id] = row
+        if created:
+            new_courses.add(lecture.course_id)
+    if new_courses:
+        # "My learning" lists the courses a member has started, so the row exists from the
+        # first report on.
+        CourseProgress.objects.bulk_create(
+            [CourseProgress(user=user, course_id=c) for c in sorted(new_courses)],
+            ignore_conflicts=True,
+        )
+    return rows, lectures
+
+
+def _session_last_seq(
+    *, user: User, lecture_id: int, session: uuid.UUID, row: LectureProgress
+) -> int | None:
+    """The last seq seen from `session`, None for a session new to this lecture's row.
+
+    Claims a new session for `user` and the lecture; refuses one that belongs to someone else
+    (403) or to another lecture (409).
+    """
+    key = str(session)
+    for sid, seq in row.sessions:
+        if sid == key:
+            return int(seq)
+    try:
+        with transaction.atomic():
+            HeartbeatSession.objects.create(id=session, user=user, lecture_id=lecture_id)
+        return None
+    except IntegrityError:
+        owner = HeartbeatSession.objects.filter(pk=session).values_list("user_id", "lecture_id")
+        found = owner.first()
+    if found is None or found[0] != user.pk:
+        raise PermissionDenied(
+            _("This player session belongs to another member. Reload the page."),
+            code="session_forbidden",
+            extra={"session": key},
+        )
+    if found[1] != lecture_id:
+        raise Conflict(
+            _("This player session belongs to another lecture. Reload the page."),
+            code="session_conflict",
+            extra={"session": key},
+        )
+    return None  # Ours, but no longer among the recent sessions of the row.
+
+
+def _remember_session(row: LectureProgress, key: str, seq: int) -> None:
+    sessions = [pair for pair in row.sessions if pair[0] != key]
+    sessions.append([key, seq])
+    row.sessions = sessions[-rules.MAX_TRACKED_SESSIONS :]
+
+
+def _apply_reports(
+    *,
+    user: User,
+    row: LectureProgress,
+    lecture: Lecture,
+    policy: rules.Policy,
+    reports: list[HeartbeatReport],
+    now: datetime,
+) -> int:
+    """Merge the reports of one lecture into its locked row (not saved). Returns the played
+    milliseconds that were not credited."""
+    duration_ms = lecture.duration_seconds * cov.MS_PER_SECOND
+    existing = cov.from_json(row.coverage)
+    if row.last_report_at is None:
+        bank, elapsed = 0, rules.FIRST_REPORT_WALL_SECONDS
+    else:
+        bank = round(row.credit_bank * cov.UNITS_PER_SECOND)
+        elapsed = (now - row.last_report_at).total_seconds()
+    available = cov.allowance_units(
+        bank_units=bank,
+        elapsed_seconds=elapsed,
+        max_rate=policy.max_credit_rate,
+        cap_units=math.floor(
+            rules.BANK_WALL_SECONDS * policy.max_credit_rate * cov.UNITS_PER_SECOND
+        ),
+    )
+    furthest = cov.to_ms(row.furthest_position)
+    tolerance = cov.to_ms(rules.SEEK_TOLERANCE_SECONDS)
+    refused = 0
+    for report in reports:
+        last_seq = _session_last_seq(
+            user=user, lecture_id=lecture.pk, session=report.session, row=row
+        )
+        weight = cov.rate_weight(report.rate, real_time_credit=policy.real_time_credit)
+        played = cov.normalise(
+            cov.clip(
+                (cov.Span(cov.to_ms(s), cov.to_ms(e), weight) for s, e in report.ranges),
+                duration_ms,
+            )
+        )
+        candidates = played
+        if policy.seek_guard:
+            candidates, _seek_refused = cov.reachable(
+                played, furthest_ms=furthest, tolerance_ms=tolerance
+            )
+        kept = cov.limit_gain(existing, candidates, available)
+        merged = cov.merge(existing, kept)
+        if len(merged) > rules.MAX_COVERAGE_SPANS:
+            raise AppError(
+                _("Report %(index)s would split the coverage into more than %(limit)s ranges.")
+                % {"index": report.index, "limit": rules.MAX_COVERAGE_SPANS},
+                code="coverage_too_fragmented",
+                extra={"index": report.index, "field": "ranges"},
+            )
+        available -= cov.credit_units(merged) - cov.credit_units(existing)
+        refused += cov.covered_ms(played) - cov.covered_ms(kept)
+        existing = merged
+        furthest = cov.furthest_end(kept, default=furthest)
+        if last_seq is None or report.seq > last_seq:
+            # Only the newest report of a session moves the resume position; a replayed or
+            # late one still adds its ranges.
+            row.position = report.position
+            row.last_rate = report.rate
+            _remember_session(row, str(report.session), report.seq)
+        else:
+            _remember_session(row, str(report.session), last_seq)
+    row.coverage = cov.to_json(existing)
+    row.covered_seconds = cov.covered_ms(existing) / cov.MS_PER_SECOND
+    row.credited_seconds = cov.credit_units(existing) / cov.UNITS_PER_SECOND
+    row.furthest_position = max(row.furthest_position, furthest / cov.MS_PER_SECOND)
+    row.credit_bank = available / cov.UNITS_PER_SECOND
+    row.last_report_at = now
+    return refused
+
+
+def _day_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """The member's day (Asia/Seoul, the site's time zone) around `now`."""
+    start = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
+    return start, start + timedelta(days=1)
+
+
+def _completed_today(user: User, course_id: int, now: datetime) -> int:
+    start, end = _day_bounds(now)
+    return LectureProgress.objects.filter(
+        user=user, lecture__course_id=course_id, completed_at__gte=start, completed_at__lt=end
+    ).count()
+
+
+def _may_complete(
+    *, user: User, course_id: int, policy: rules.Policy, now: datetime, locked: set[int]
+) -> bool:
+    """Whether one more lecture of the course may be completed today. Locks the member's course
+    progress row first, so two devices cannot both take the last place under the cap."""
+    if course_id not in locked:
+        _lock_or_create(CourseProgress, user=user, course_id=course_id)
+        locked.add(course_id)
+    if policy.daily_cap is None:
+        return True
+    return _completed_today(user, course_id, now) < policy.daily_cap
+
+
+def _course_progress_refresh(*, user: User, course_id: int, now: datetime) -> CourseProgress:
+    row, _created = _lock_or_create(CourseProgress, user=user, course_id=course_id)
+    counts = selectors.completion_counts(user=user, courses=Q(course_id=course_id))
+    total = counts[0]["total"] if counts else 0
+    done = counts[0]["done"] if counts else 0
+    row.total_lectures = total
+    row.completed_lectures = min(done, total)
+    row.percent = min(100, done * 100 // total) if total else 0
+    if row.completed_at is None and total and done >= total:
+        row.completed_at = now
+    row.save(
+        update_fields=[
+            "total_lectures",
+            "completed_lectures",
+            "percent",
+            "completed_at",
+            "updated_at",
+        ]
+    )
+    return row
+
+
+def _bundle_progress_refresh(*, user: User, course_ids: set[int], now: datetime) -> None:
+    bundle_ids = list(
+        Bundle.objects.filter(visible_q(), items__course_id__in=course_ids)
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")
+    )
+    for bundle_id in bundle_ids:
+        row, _created = _lock_or_create(BundleProgress, user=user, bundle_id=bundle_id)
+        counts = selectors.completion_counts(user=user, courses=Q(course__bundles=bundle_id))
+        total = sum(c["total"] for c in counts)
+        done = sum(min(c["done"], c["total"]) for c in counts)
+        row.total_courses = len(counts)
+        row.completed_courses = sum(1 for c in counts if c["total"] and c["done"] >= c["total"])
+        row.total_lectures = total
+        row.completed_lectures = done
+        row.percent = min(100, done * 100 // total) if total else 0
+        if row.completed_at is None and total and done >= total:
+            row.completed_at = now
+        row.save(
+            update_fields=[
+                "total_courses",
+                "completed_courses",
+                "total_lectures",
+                "completed_lectures",
+                "percent",
+                "completed_at",
+                "updated_at",
+            ]
+        )
+
+
+def _progress_refresh(*, user: User, course_ids: set[int], now: datetime) -> None:
+    for course_id in sorted(course_ids):
+        _course_progress_refresh(user=user, course_id=course_id, now=now)
+    _bundle_progress_refresh(user=user, course_ids=course_ids, now=now)
+
+
+def _parse_all(reports: Sequence[Any], now: datetime) -> list[HeartbeatReport]:
+    if not isinstance(reports, list | tuple) or not reports:
+        raise AppError(_("Send at least one report."), code="no_reports")
+    if len(reports) > rules.MAX_REPORTS_PER_REQUEST:
+        raise AppError(
+            _("At most %(limit)s reports per request.") % {"limit": rules.MAX_REPORTS_PER_REQUEST},
+            code="too_many_reports",
+        )
+    return [report_parse(data, index=i, now=now) for i, data in enumerate(reports)]
+
+
+@transaction.atomic
+def progress_record(
+    *, user: User, reports: Sequence[Any], now: datetime | None = None
+) -> list[RecordResult]:
+    """Record heartbeat reports of `user` (raw JSON objects, see `reports.py`).
+
+    All or nothing: any invalid report, unknown or unpublished lecture, or foreign session
+    refuses the whole request with an AppError and stores nothing. Per lecture, the progress
+    row is locked (two devices wait for each other and lose nothing), the played ranges are
+    clipped to the lecture, filtered by the course's rules (HRD: nothing past the furthest
+    point watched), bounded by the wall-clock allowance (server clock), and merged into the
+    coverage; completion is granted at the course's threshold unless the HRD daily cap is
+    reached (then deferred: the coverage is kept). Course and bundle progress are recomputed in
+    the same transaction when a lecture is completed. Returns one result per lecture, in
+    lecture id order.
+    """
+    now = now or timezone.now()
+    parsed = _parse_all(reports, now)
+    lecture_ids = sorted({r.lecture_id for r in parsed})
+    rows, lectures = _lock_progress_rows(user, lecture_ids)
+    by_lecture: dict[int, list[HeartbeatReport]] = {}
+    for report in parsed:
+        lecture = lectures[report.lecture_id]
+        if lecture.duration_seconds <= 0:
+            raise Conflict(
+                _("Lecture %(id)s has no duration yet; progress cannot be recorded.")
+                % {"id": lecture.pk},
+                code="lecture_not_ready",
+                extra={"index": report.index, "lecture": lecture.pk},
+            )
+        checked = report_check_bounds(report, duration_seconds=lecture.duration_seconds)
+        by_lecture.setdefault(report.lecture_id, []).append(checked)
+
+    ordered = [lectures[i] for i in lecture_ids]
+    results = []
+    completed_courses: set[int] = set()
+    locked_courses: set[int] = set()
+    for lecture in ordered:
+        row = rows[lecture.pk]
+        policy = rules.course_policy(lecture.course)
+        refused = _apply_reports(
+            user=user,
+            row=row,
+            lecture=lecture,
+            policy=policy,
+            reports=by_lecture[lecture.pk],
+            now=now,
+        )
+        if (
+            row.completed_at is None
+            and _threshold_reached(row, lecture, policy)
+            and _may_complete(
+                user=user,
+                course_id=lecture.course_id,
+                policy=policy,
+                now=now,
+                locked=locked_courses,
+            )
+        ):
+            row.completed_at = now
+            completed_courses.add(lecture.course_id)
+        progress_row_update(row)
+        results.append(
+            RecordResult(
+                progress=selectors.lecture_progress_view(lecture, row, policy),
+                refused_seconds=refused / cov.MS_PER_SECOND,
+            )
+        )
+    if completed_courses:
+        _progress_refresh(user=user, course_ids=completed_courses, now=now)
+    return results
+
+
+def _threshold_reached(row: LectureProgress, lecture: Lecture, policy: rules.Policy) -> bool:
+    return cov.reaches_threshold(
+        round(row.credited_seconds * cov.UNITS_PER_SECOND),
+        lecture.duration_seconds * cov.MS_PER_SECOND,
+        policy.threshold,
+    )
+
+
+@transaction.atomic
+def progress_settle_deferred(*, user: User, course: Course, now: datetime | None = None) -> int:
+    """Grant the completions the HRD daily cap deferred, as far as today's cap allows, in
+    lecture order. Safe to call on every visit of the course or player page (it only writes
+    when something is deferred). Returns how many lectures it completed."""
+    now = now or timezone.now()
+    policy = rules.course_policy(course)
+    candidates = [
+        row
+        for row in LectureProgress.objects.filter(
+            user=user, lecture__course=course, completed_at__isnull=True
+        )
+        .filter(visible_q("lecture__"))
+        .select_related("lecture")
+        .order_by("lecture__position")
+        if _threshold_reached(row, row.lecture, policy)
+    ]
+    if not candidates:
+        return 0
+    _lock_or_create(CourseProgress, user=user, course_id=course.pk)
+    rows = LectureProgress.objects.select_for_update().filter(
+        pk__in=[r.pk for r in candidates], completed_at__isnull=True
+    )
+    locked = {row.pk: row for row in rows.order_by("lecture_id")}
+    completed = 0
+    for candidate in candidates:
+        row = locked.get(candidate.pk)
+        if row is None:
+            continue
+        if policy.daily_cap is not None and (
+            _completed_today(user, course.pk, now) >= policy.daily_cap
+        ):
+            break
+        row.completed_at = now
+        row.save(update_fields=["completed_at", "updated_at"])
+        completed += 1
+    if completed:
+        _progress_refresh(user=user, course_ids={course.pk}, now=now)
+    return completed
+
+
+def heartbeat_sessions_prune(*, older_than: timedelta = timedelta(days=30)) -> int:
+    """Delete player sessions started more than `older_than` ago (run daily). A report that
+    still names one later claims it anew, for its member only. Returns how many it deleted."""
+    cutoff = timezone.now() - older_than
+    deleted, _by_model = HeartbeatSession.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

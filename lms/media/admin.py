@@ -1,0 +1,252 @@
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.functional import Promise
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from lms.accounts.models import User
+from lms.core.errors import AppError
+
+from . import selectors, services
+from .models import TranscodeJob, VideoAsset, VideoVersion
+
+StrOrPromise = str | Promise
+
+
+def _percent(job: TranscodeJob) -> str:
+    return f"{job.progress * 100:.0f}%"
+
+
+def _actor(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None
+
+
+def _run_each(
+    request: HttpRequest, objects: Any, action: Callable[[Any], object], done: StrOrPromise
+) -> None:
+    ok = 0
+    for obj in objects:
+        try:
+            action(obj)
+            ok += 1
+        except AppError as exc:
+            messages.error(request, f"{obj}: {exc.message}")
+    if ok:
+        messages.success(request, str(done) % {"count": ok})
+
+
+class TranscodeJobInline(admin.TabularInline):
+    """Every attempt of every version of the video, newest first."""
+
+    model = TranscodeJob
+    fk_name = "asset"
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    ordering = ("-created_at", "-id")
+    fields = (
+        "version_number",
+        "attempt",
+        "state",
+        "progress_percent",
+        "eta_seconds",
+        "worker",
+        "failure",
+        "stderr_tail",
+        "created_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TranscodeJob]:
+        return super().get_queryset(request).select_related("version")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("version"))
+    def version_number(self, job: TranscodeJob) -> int:
+        return job.version.number
+
+    @admin.display(description=_("progress"))
+    def progress_percent(self, job: TranscodeJob) -> str:
+        return _percent(job)
+
+    @admin.display(description=_("failure reason"))
+    def failure(self, job: TranscodeJob) -> str:
+        return job.failure_message
+
+
+class VideoVersionInline(admin.TabularInline):
+    model = VideoVersion
+    extra = 0
+    can_delete = False
+    ordering = ("-number",)
+    fields = ("number", "storage_prefix", "duration_seconds", "ready_at", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(VideoAsset)
+class VideoAssetAdmin(admin.ModelAdmin):
+    list_display = (
+        "__str__",
+        "state",
+        "current_version_number",
+        "duration",
+        "uploaded_by",
+        "created_at",
+    )
+    list_filter = ("state", "created_at")
+    search_fields = ("original_filename", "original", "uploaded_by__email", "lectures__title")
+    list_select_related = ("current_version", "uploaded_by")
+    readonly_fields = (
+        "original",
+        "original_filename",
+        "original_size_bytes",
+        "uploaded_by",
+        "current_version",
+        "state",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+    inlines = (VideoVersionInline, TranscodeJobInline)
+    actions = ("reencode", "cancel_active", "retry_last")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Videos come from uploads (services), not from a blank admin form.
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: VideoAsset) -> None:
+        services.video_asset_delete(asset=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
+        for asset in queryset:
+            services.video_asset_delete(asset=asset)
+
+    @admin.display(description=_("version"), ordering="current_version__number")
+    def current_version_number(self, asset: VideoAsset) -> str:
+        return str(asset.current_version.number) if asset.current_version else "—"
+
+    @admin.display(description=_("duration"))
+    def duration(self, asset: VideoAsset) -> str:
+        version = asset.current_version
+        if version is None or version.duration_seconds is None:
+            return "—"
+        minutes, seconds = divmod(round(version.duration_seconds), 60)
+        return f"{minutes}:{seconds:02d}"
+
+    @admin.action(description=_("Encode again (new version)"))
+    def reencode(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
+        _run_each(
+            request,
+            queryset,
+            lambda a: services.transcode_enqueue(asset=a, requested_by=_actor(request)),
+            _("%(count)d video(s) queued for encoding."),
+        )
+
+    @admin.action(description=_("Cancel the running encode"))
+    def cancel_active(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
+        jobs = [job for a in queryset if (job := selectors.transcode_job_active(asset=a))]
+        _run_each(
+            request,
+            jobs,
+            lambda j: services.transcode_cancel(job=j, cancelled_by=_actor(request)),
+            _("%(count)d encode(s) cancelled."),
+        )
+
+    @admin.action(description=_("Retry the failed encode"))
+    def retry_last(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
+        jobs = [job for a in queryset if (job := selectors.transcode_job_latest(asset=a))]
+        _run_each(
+            request,
+            jobs,
+            lambda j: services.transcode_retry(job=j, requested_by=_actor(request)),
+            _("%(count)d encode(s) queued again."),
+        )
+
+
+@admin.register(TranscodeJob)
+class TranscodeJobAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "asset",
+        "version_number",
+        "attempt",
+        "state",
+        "progress_percent",
+        "eta_seconds",
+        "worker",
+        "failure_code",
+        "created_at",
+    )
+    list_filter = ("state", "failure_code", "created_at")
+    search_fields = ("asset__original_filename", "worker", "failure_code")
+    list_select_related = ("asset", "version")
+    readonly_fields = (
+        "asset",
+        "version",
+        "attempt",
+        "state",
+        "progress",
+        "eta_seconds",
+        "worker",
+        "lease_expires_at",
+        "failure_code",
+        "failure_message_text",
+        "failure_detail",
+        "command",
+        "stderr_tail",
+        "requested_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+    fields = readonly_fields
+    actions = ("cancel", "retry")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description=_("version"), ordering="version__number")
+    def version_number(self, job: TranscodeJob) -> int:
+        return job.version.number
+
+    @admin.display(description=_("progress"), ordering="progress")
+    def progress_percent(self, job: TranscodeJob) -> str:
+        return _percent(job)
+
+    @admin.display(description=_("failure reason"))
+    def failure_message_text(self, job: TranscodeJob) -> str:
+        return job.failure_message
+
+    @admin.display(description=_("command"))
+    def command(self, job: TranscodeJob) -> str:
+        return format_html("<pre>{}</pre>", shlex.join(job.argv))
+
+    @admin.action(description=_("Cancel"))
+    def cancel(self, request: HttpRequest, queryset: QuerySet[TranscodeJob]) -> None:
+        _run_each(
+            request,
+            queryset,
+            lambda j: services.transcode_cancel(job=j, cancelled_by=_actor(request)),
+            _("%(count)d encode(s) cancelled."),
+        )
+
+    @admin.action(description=_("Retry"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[TranscodeJob]) -> None:
+        _run_each(
+            request,
+            queryset,
+            lambda j: services.transcode_retry(job=j, requested_by=_actor(request)),
+            _("%(count)d encode(s) queued again."),
+        )

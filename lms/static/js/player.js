@@ -1,0 +1,441 @@
+// The lecture player: hls.js (or native HLS), quality, speed, captions, chapters, storyboard
+// previews on the seek bar, keyboard shortcuts, resume, and honest progress reports.
+//
+// Progress: the player reports the media ranges it actually played (not the position alone),
+// every ~10 s and on pause, seek, rate change, ended and page hide. Reports wait in
+// localStorage until the server acknowledges them, so a dropped connection or a closed tab
+// loses nothing; the server's merge is idempotent, so sending one twice is harmless.
+
+const REPORT_EVERY_MS = 10_000;
+const SEEK_JUMP_S = 1.5; // a jump larger than this between two timeupdates is a seek
+const QUEUE_KEY = "lms-progress-queue";
+const RATES = [0.75, 1, 1.25, 1.5, 1.75, 2];
+
+const config = JSON.parse(document.getElementById("lecture-config").textContent);
+const root = document.querySelector("[data-player]");
+const video = root.querySelector("video");
+const messageBox = root.querySelector("[data-player-message]");
+const t = config.text;
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : config.csrf;
+}
+
+function showMessage(text) {
+  messageBox.textContent = text;
+  messageBox.hidden = false;
+}
+
+function formatTime(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
+// ---------------------------------------------------------------- playback source
+let hls = null;
+
+function attachSource() {
+  if (window.Hls && window.Hls.isSupported()) {
+    // hls.js sets its own start position when it loads; telling it where to start is what
+    // makes resume work (a currentTime set at loadedmetadata is overwritten).
+    hls = new window.Hls({ capLevelToPlayerSize: true, startLevel: -1, startPosition: startAt() });
+    hls.on(window.Hls.Events.MANIFEST_PARSED, () => buildQualityMenu());
+    let recoveredOnce = false;
+    hls.on(window.Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal) return;
+      if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR && !recoveredOnce) {
+        recoveredOnce = true;
+        hls.recoverMediaError();
+        return;
+      }
+      if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR && navigator.onLine === false) {
+        showMessage(t.offline);
+        window.addEventListener("online", () => hls.startLoad(), { once: true });
+        return;
+      }
+      showMessage(t.cannotPlay);
+      hls.destroy();
+    });
+    hls.loadSource(config.src);
+    hls.attachMedia(video);
+  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+    video.src = config.src; // Safari and iOS play HLS natively
+  } else {
+    showMessage(t.unsupported);
+  }
+  video.addEventListener("error", () => {
+    if (!hls) showMessage(t.cannotPlay);
+  });
+}
+
+// ---------------------------------------------------------------- controls
+function buildQualityMenu() {
+  const select = root.querySelector("[data-quality]");
+  if (!hls || !select) return;
+  select.innerHTML = "";
+  select.append(new Option(t.auto, "-1"));
+  hls.levels.forEach((level, index) => {
+    const label = level.height ? `${level.height}p` : t.audioOnly;
+    select.append(new Option(label, String(index)));
+  });
+  select.hidden = false;
+  select.addEventListener("change", () => {
+    hls.currentLevel = Number(select.value);
+  });
+}
+
+function setupSpeed() {
+  const select = root.querySelector("[data-speed]");
+  for (const rate of RATES) select.append(new Option(`${rate}×`, String(rate)));
+  const stored = Number(localStorage.getItem("lms-rate")) || config.rate || 1;
+  const rate = RATES.includes(stored) ? stored : 1;
+  select.value = String(rate);
+  video.playbackRate = rate;
+  video.defaultPlaybackRate = rate;
+  select.addEventListener("change", () => applyRate(Number(select.value)));
+}
+
+function applyRate(rate) {
+  if (!RATES.includes(rate)) return;
+  video.playbackRate = rate;
+  video.defaultPlaybackRate = rate;
+  root.querySelector("[data-speed]").value = String(rate);
+  localStorage.setItem("lms-rate", String(rate));
+  if (config.preferencesUrl) {
+    fetch(config.preferencesUrl, {
+      method: "PATCH",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ playback_rate: rate }),
+    }).catch(() => {});
+  }
+}
+
+function setupCaptions() {
+  const select = root.querySelector("[data-captions]");
+  if (!select) return;
+  const tracks = () => Array.from(video.textTracks).filter((tr) => tr.kind === "subtitles");
+  select.addEventListener("change", () => {
+    for (const track of tracks()) {
+      track.mode = track.language === select.value ? "showing" : "disabled";
+    }
+  });
+  // Start with Korean captions shown when there are any; members can turn them off.
+  const first = config.captions[0];
+  if (first) {
+    select.value = first.lang;
+    video.addEventListener("loadedmetadata", () => select.dispatchEvent(new Event("change")), {
+      once: true,
+    });
+  }
+}
+
+function toggleCaptions() {
+  const select = root.querySelector("[data-captions]");
+  if (!select || select.options.length < 2) return;
+  select.value = select.value ? "" : select.options[1].value;
+  select.dispatchEvent(new Event("change"));
+}
+
+function setupChapters() {
+  for (const button of document.querySelectorAll("[data-chapter]")) {
+    button.addEventListener("click", () => {
+      video.currentTime = Number(button.dataset.chapter);
+      video.play().catch(() => {});
+    });
+  }
+}
+
+function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen();
+  else root.requestFullscreen?.();
+}
+
+function setupKeyboard() {
+  document.addEventListener("keydown", (event) => {
+    const tag = event.target.tagName;
+    if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) || event.ctrlKey || event.metaKey) return;
+    const actions = {
+      " ": () => (video.paused ? video.play() : video.pause()),
+      k: () => (video.paused ? video.play() : video.pause()),
+      ArrowLeft: () => (video.currentTime = Math.max(0, video.currentTime - 5)),
+      ArrowRight: () => (video.currentTime = Math.min(video.duration, video.currentTime + 5)),
+      j: () => (video.currentTime = Math.max(0, video.currentTime - 10)),
+      l: () => (video.currentTime = Math.min(video.duration, video.currentTime + 10)),
+      f: toggleFullscreen,
+      m: () => (video.muted = !video.muted),
+      c: toggleCaptions,
+      ">": () => applyRate(RATES[Math.min(RATES.length - 1, RATES.indexOf(video.playbackRate) + 1)]),
+      "<": () => applyRate(RATES[Math.max(0, RATES.indexOf(video.playbackRate) - 1)]),
+    };
+    const action = actions[event.key];
+    if (action) {
+      event.preventDefault();
+      action();
+    }
+  });
+  root.querySelector("[data-fullscreen]")?.addEventListener("click", toggleFullscreen);
+}
+
+// ---------------------------------------------------------------- seek bar and storyboard
+let storyboard = [];
+
+async function loadStoryboard() {
+  if (!config.storyboard) return;
+  try {
+    const response = await fetch(config.storyboard, { credentials: "same-origin" });
+    const text = await response.text();
+    const base = new URL(config.storyboard, location.href);
+    const cue = /([\d:.]+)\s+-->\s+([\d:.]+)\s*\n(\S+?)#xywh=(\d+),(\d+),(\d+),(\d+)/g;
+    const secs = (v) => v.split(":").reduce((acc, part) => acc * 60 + Number(part), 0);
+    for (const m of text.matchAll(cue)) {
+      storyboard.push({
+        start: secs(m[1]),
+        end: secs(m[2]),
+        url: new URL(m[3], base).href,
+        x: +m[4], y: +m[5], w: +m[6], h: +m[7],
+      });
+    }
+  } catch {
+    storyboard = [];
+  }
+}
+
+function setupSeekBar() {
+  const bar = root.querySelector("[data-seekbar]");
+  const played = bar.querySelector("[data-seek-played]");
+  const preview = bar.querySelector("[data-seek-preview]");
+  const previewTime = preview.querySelector("span");
+  const fraction = (event) => {
+    const rect = bar.getBoundingClientRect();
+    return Math.min(1, Math.max(0, (event.clientX - rect.left) / rect.width));
+  };
+  bar.addEventListener("click", (event) => {
+    if (video.duration) video.currentTime = fraction(event) * video.duration;
+  });
+  bar.addEventListener("mousemove", (event) => {
+    if (!video.duration) return;
+    const f = fraction(event);
+    const time = f * video.duration;
+    previewTime.textContent = formatTime(time);
+    const cue = storyboard.find((c) => time >= c.start && time < c.end);
+    if (cue) {
+      preview.style.backgroundImage = `url("${cue.url}")`;
+      preview.style.backgroundPosition = `-${cue.x}px -${cue.y}px`;
+      preview.style.width = `${cue.w}px`;
+      preview.style.height = `${cue.h}px`;
+      preview.dataset.thumbnail = "1";
+    }
+    preview.style.left = `${f * 100}%`;
+    preview.hidden = false;
+  });
+  bar.addEventListener("mouseleave", () => (preview.hidden = true));
+  video.addEventListener("timeupdate", () => {
+    if (video.duration) played.style.width = `${(video.currentTime / video.duration) * 100}%`;
+  });
+}
+
+function drawCoverage(ranges, duration) {
+  const layer = root.querySelector("[data-seek-coverage]");
+  if (!layer || !duration) return;
+  layer.innerHTML = "";
+  for (const [start, end] of ranges) {
+    const span = document.createElement("span");
+    span.style.left = `${(start / duration) * 100}%`;
+    span.style.width = `${((end - start) / duration) * 100}%`;
+    layer.append(span);
+  }
+}
+
+// ---------------------------------------------------------------- progress reports
+const session = crypto.randomUUID ? crypto.randomUUID() : fallbackUuid();
+let seq = 0;
+let segmentStart = null; // where the current contiguous stretch of playing began
+let lastTime = 0;
+let pending = []; // closed [start, end] ranges not yet put in a report
+
+function fallbackUuid() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function closeSegment(end) {
+  if (segmentStart !== null && end > segmentStart + 0.05) {
+    pending.push([round(segmentStart), round(end)]);
+  }
+  segmentStart = null;
+}
+
+function round(x) {
+  return Math.round(x * 1000) / 1000;
+}
+
+video.addEventListener("timeupdate", () => {
+  const now = video.currentTime;
+  if (!video.paused && !video.seeking) {
+    const jumped = Math.abs(now - lastTime) > SEEK_JUMP_S * Math.max(1, video.playbackRate);
+    if (segmentStart === null || jumped) {
+      if (jumped) closeSegment(lastTime);
+      segmentStart = now;
+    }
+  }
+  lastTime = now;
+});
+video.addEventListener("seeking", () => closeSegment(lastTime));
+video.addEventListener("seeked", () => {
+  lastTime = video.currentTime;
+  if (!video.paused) segmentStart = video.currentTime;
+  queueReport();
+});
+video.addEventListener("pause", () => queueReport());
+video.addEventListener("ended", () => queueReport());
+video.addEventListener("ratechange", () => queueReport());
+video.addEventListener("playing", () => {
+  segmentStart = video.currentTime;
+  lastTime = video.currentTime;
+});
+
+function readQueue() {
+  try {
+    return JSON.parse(localStorage.getItem(QUEUE_KEY) || "[]");
+  } catch {
+    return [];
+  }
+}
+
+function writeQueue(queue) {
+  localStorage.setItem(QUEUE_KEY, JSON.stringify(queue.slice(-200)));
+}
+
+function queueReport() {
+  if (!config.heartbeatUrl) return;
+  if (segmentStart !== null) {
+    closeSegment(video.currentTime);
+    if (!video.paused && !video.ended) segmentStart = video.currentTime;
+  }
+  const ranges = pending;
+  pending = [];
+  const queue = readQueue();
+  queue.push({
+    lecture: config.lecture,
+    session,
+    seq: seq++,
+    ranges,
+    position: round(video.currentTime || 0),
+    rate: video.playbackRate || 1,
+    sent_at: new Date().toISOString(),
+  });
+  writeQueue(queue);
+  flush();
+}
+
+let flushing = false;
+
+async function flush({ keepalive = false } = {}) {
+  if (flushing && !keepalive) return;
+  const queue = readQueue();
+  if (!queue.length || navigator.onLine === false) return;
+  const batch = queue.slice(0, 50);
+  flushing = true;
+  try {
+    const response = await fetch(config.heartbeatUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      keepalive,
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify({ reports: batch }),
+    });
+    if (response.ok || (response.status >= 400 && response.status < 500 && response.status !== 429)) {
+      // Accepted, or refused for good (a 4xx will never be accepted): drop them.
+      const sent = new Set(batch.map((r) => `${r.session}/${r.seq}`));
+      writeQueue(readQueue().filter((r) => !sent.has(`${r.session}/${r.seq}`)));
+    }
+    if (response.ok) onProgress(await response.json());
+  } catch {
+    // offline or the server is away: the reports stay queued for the next try
+  } finally {
+    flushing = false;
+  }
+}
+
+function onProgress(data) {
+  const mine = (data.lectures || []).filter((l) => l.lecture === config.lecture).pop();
+  if (!mine) return;
+  drawCoverage(mine.coverage, mine.duration_seconds);
+  const item = document.querySelector(`[data-outline-lecture="${config.lecture}"]`);
+  if (item) {
+    item.dataset.state = mine.state;
+    const label = item.querySelector("[data-outline-state]");
+    if (label) label.textContent = mine.completed ? t.completed : `${mine.percent}%`;
+  }
+  root.dataset.progress = String(mine.percent);
+  if (mine.completed && !root.dataset.completedShown) {
+    root.dataset.completedShown = "1";
+    checkCourseCompleted();
+  }
+}
+
+async function checkCourseCompleted() {
+  if (!config.courseProgressUrl) return;
+  const response = await fetch(config.courseProgressUrl, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const course = await response.json();
+  if (course.completed_at && course.percent >= 100) {
+    const dialog = document.querySelector("[data-course-completed]");
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+}
+
+function startAt() {
+  // The server already answers 0 when the stored position is near the end.
+  return Math.max(0, Number(config.resume) || 0);
+}
+
+function resume() {
+  // For native HLS (Safari); hls.js gets startPosition instead.
+  video.addEventListener(
+    "loadedmetadata",
+    () => {
+      if (!hls && startAt() > 0) video.currentTime = startAt();
+      lastTime = video.currentTime;
+    },
+    { once: true },
+  );
+}
+
+setInterval(() => {
+  if (!video.paused) queueReport();
+  else flush();
+}, REPORT_EVERY_MS);
+window.addEventListener("online", () => flush());
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "hidden") {
+    queueReport();
+    flush({ keepalive: true });
+  }
+});
+window.addEventListener("pagehide", () => {
+  queueReport();
+  flush({ keepalive: true });
+});
+
+// ---------------------------------------------------------------- start
+setupSpeed();
+setupCaptions();
+setupChapters();
+setupKeyboard();
+setupSeekBar();
+loadStoryboard();
+resume();
+attachSource();
+if (config.coverage) drawCoverage(config.coverage, config.duration);
+flush(); // reports left from an earlier visit (offline, closed tab)
+
+window.lmsPlayer = { video, flush, queueReport, readQueue, get hls() { return hls; } };

@@ -1,0 +1,524 @@
+// The studio's video upload: a resumable, parallel, part-by-part upload of one file
+// (lms/media/uploads.py describes the protocol), then the video's processing, live.
+//
+// Resuming: the upload id is kept in localStorage with the file's fingerprint (name, size,
+// last modified) for this lecture. After a dropped connection the parts are retried with
+// backoff; after a reload or a closed tab the person picks the same file again (a page cannot
+// keep a file handle) and only the parts the server does not hold yet are sent.
+
+const RETRY_BASE_MS = 1000;
+const RETRY_MAX_MS = 30_000;
+const MAX_ATTEMPTS = 8; // per part, while online; offline time does not count
+const SPEED_WINDOW_MS = 5000;
+
+const config = JSON.parse(document.getElementById("video-panel-config").textContent);
+const t = config.text;
+const panel = document.querySelector("[data-video-panel]");
+const $ = (name) => panel.querySelector(`[data-${name}]`);
+const storeKey = `lms-upload:${config.lecture}`;
+
+function format(template, values) {
+  return template.replace(/\{(\w+)\}/g, (match, key) => (key in values ? values[key] : match));
+}
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : config.csrf;
+}
+
+function formatBytes(bytes) {
+  const units = ["B", "KB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value.toFixed(value >= 100 || unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+function formatClock(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, "0");
+  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function setState(state) {
+  panel.dataset.uploadState = state;
+}
+
+function say(text) {
+  $("upload-message").textContent = text;
+}
+
+// ---------------------------------------------------------------- API
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `HTTP ${status}`);
+    this.status = status;
+    this.code = body && body.code;
+    this.extra = (body && body.extra) || {};
+  }
+}
+
+class NetworkError extends Error {}
+class Cancelled extends Error {}
+
+async function api(method, url, body) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      credentials: "same-origin",
+      headers: {
+        Accept: "application/json",
+        "Content-Type": "application/json",
+        "X-CSRFToken": csrfToken(),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    throw new NetworkError(error.message);
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+// Errors worth another try: the network, the server being busy or down, a presigned URL that
+// expired (403 from object storage) or a part cut short.
+function transient(error) {
+  if (error instanceof NetworkError) return true;
+  if (!(error instanceof ApiError)) return false;
+  if (error.status >= 500 || error.status === 408 || error.status === 429) return true;
+  return error.code === "part_incomplete" || error.code === "s3_forbidden";
+}
+
+// ---------------------------------------------------------------- remembering an upload
+
+function fingerprint(file) {
+  return `${file.name}\u0000${file.size}\u0000${file.lastModified}`;
+}
+
+function loadRecord() {
+  try {
+    return JSON.parse(localStorage.getItem(storeKey) || "null");
+  } catch {
+    return null;
+  }
+}
+
+function saveRecord(record) {
+  localStorage.setItem(storeKey, JSON.stringify(record));
+}
+
+function clearRecord() {
+  localStorage.removeItem(storeKey);
+}
+
+const uploadUrl = (id) => `${config.uploadsUrl}/${id}`;
+
+// ---------------------------------------------------------------- one upload
+
+class ResumableUpload {
+  constructor(file) {
+    this.file = file;
+    this.upload = null;
+    this.held = new Map(); // part number -> {size, etag}: what the server holds
+    this.loading = new Map(); // part number -> bytes sent so far
+    this.requests = new Set();
+    this.cancelled = false;
+    this.samples = [];
+  }
+
+  async run() {
+    setState("preparing");
+    say(t.preparing);
+    this.upload = await this.resumeOrStart();
+    for (const part of this.upload.parts) this.held.set(part.number, part);
+    if (this.held.size) {
+      say(format(t.resuming, { done: this.held.size, total: this.upload.parts_count }));
+    } else {
+      say("");
+    }
+    $("upload-resume").hidden = true;
+    $("upload-progress").hidden = false;
+    $("upload-name").textContent = format(t.uploading, { name: this.file.name });
+    setState("uploading");
+    this.render();
+    const queue = [];
+    for (let n = 1; n <= this.upload.parts_count; n += 1) if (!this.held.has(n)) queue.push(n);
+    await this.sendAll(queue);
+    const result = await this.complete();
+    clearRecord();
+    return result;
+  }
+
+  async resumeOrStart() {
+    const record = loadRecord();
+    if (record && record.fingerprint === fingerprint(this.file)) {
+      try {
+        const upload = await api("GET", uploadUrl(record.id));
+        if (upload.state === "open") return upload;
+      } catch (error) {
+        if (!(error instanceof ApiError && error.status === 404)) throw error;
+      }
+    } else if (record) {
+      // A different file for this lecture: the interrupted upload will not be resumed.
+      api("DELETE", uploadUrl(record.id)).catch(() => {});
+    }
+    clearRecord();
+    const upload = await api("POST", config.uploadsUrl, {
+      lecture: config.lecture,
+      filename: this.file.name,
+      size: this.file.size,
+      content_type: this.file.type || "",
+      head: await this.head(),
+    });
+    saveRecord({
+      id: upload.id,
+      fingerprint: fingerprint(this.file),
+      name: this.file.name,
+      size: this.file.size,
+    });
+    return upload;
+  }
+
+  async head() {
+    const size = Math.min(config.headBytes, this.file.size);
+    const bytes = new Uint8Array(await this.file.slice(0, size).arrayBuffer());
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(binary);
+  }
+
+  async sendAll(numbers) {
+    const queue = [...numbers];
+    let failure = null;
+    const worker = async () => {
+      while (queue.length && !this.cancelled && !failure) {
+        const number = queue.shift();
+        try {
+          const part = await this.sendPart(number);
+          this.held.set(number, part);
+        } catch (error) {
+          // One part failed for good: stop the others rather than send parts in vain.
+          failure = failure || error;
+          for (const xhr of this.requests) xhr.abort();
+          return;
+        } finally {
+          this.loading.delete(number);
+          this.render();
+        }
+      }
+    };
+    const workers = Array.from({ length: Math.max(1, this.upload.concurrency) }, worker);
+    await Promise.all(workers);
+    if (this.cancelled) throw new Cancelled();
+    if (failure) throw failure;
+  }
+
+  async sendPart(number) {
+    let failures = 0;
+    for (;;) {
+      if (this.cancelled) throw new Cancelled();
+      if (!navigator.onLine) await this.waitOnline();
+      try {
+        const target = await api("POST", `${uploadUrl(this.upload.id)}/parts/${number}/url`);
+        const start = (number - 1) * this.upload.part_size;
+        const etag = await this.put(target, this.file.slice(start, start + target.size), number);
+        return { number, size: target.size, etag };
+      } catch (error) {
+        if (this.cancelled) throw new Cancelled();
+        this.loading.delete(number);
+        this.render();
+        if (!transient(error)) throw error;
+        if (navigator.onLine) failures += 1;
+        if (failures >= MAX_ATTEMPTS) throw error;
+        const delay = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** failures);
+        const wait = delay / 2 + Math.random() * (delay / 2);
+        if (navigator.onLine) {
+          setState("retrying");
+          say(format(t.retrying, { seconds: Math.ceil(wait / 1000) }));
+          await sleep(wait);
+        } else {
+          await this.waitOnline();
+        }
+      }
+    }
+  }
+
+  async waitOnline() {
+    setState("offline");
+    say(t.offline);
+    await new Promise((resolve) => window.addEventListener("online", resolve, { once: true }));
+    if (!this.cancelled) {
+      setState("uploading");
+      say("");
+    }
+  }
+
+  put(target, blob, number) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      this.requests.add(xhr);
+      xhr.open(target.method, target.url);
+      if (!target.direct) xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      xhr.upload.onprogress = (event) => {
+        this.loading.set(number, event.loaded);
+        this.render();
+      };
+      xhr.onload = () => {
+        this.requests.delete(xhr);
+        const etag = xhr.getResponseHeader("ETag");
+        if (xhr.status >= 200 && xhr.status < 300 && etag) {
+          resolve(etag);
+          return;
+        }
+        let body = null;
+        try {
+          body = JSON.parse(xhr.responseText);
+        } catch {
+          // object storage answers in XML
+        }
+        if (target.direct && xhr.status === 403) {
+          body = { code: "s3_forbidden", message: xhr.statusText }; // e.g. an expired URL
+        }
+        reject(new ApiError(xhr.status, body));
+      };
+      xhr.onerror = () => {
+        this.requests.delete(xhr);
+        reject(new NetworkError("network error"));
+      };
+      xhr.onabort = () => {
+        this.requests.delete(xhr);
+        reject(new Cancelled());
+      };
+      xhr.send(blob);
+    });
+  }
+
+  async complete() {
+    setState("completing");
+    say(t.completing);
+    for (let round = 0; ; round += 1) {
+      const parts = [...this.held.values()]
+        .sort((a, b) => a.number - b.number)
+        .map((part) => ({ number: part.number, etag: part.etag }));
+      try {
+        return await api("POST", `${uploadUrl(this.upload.id)}/complete`, { parts });
+      } catch (error) {
+        const again = error.extra && (error.extra.missing || error.extra.parts);
+        if (error instanceof ApiError && again && round < 2) {
+          // The server lacks some parts, or holds other bytes for them: send those again.
+          for (const number of again) this.held.delete(number);
+          setState("uploading");
+          await this.sendAll(again);
+          setState("completing");
+          continue;
+        }
+        if (transient(error) && round < MAX_ATTEMPTS) {
+          if (!navigator.onLine) await this.waitOnline();
+          else await sleep(RETRY_BASE_MS * 2 ** round);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  async cancel() {
+    this.cancelled = true;
+    for (const xhr of this.requests) xhr.abort();
+    clearRecord();
+    if (this.upload) await api("DELETE", uploadUrl(this.upload.id)).catch(() => {});
+  }
+
+  render() {
+    const total = this.file.size;
+    let sent = 0;
+    for (const part of this.held.values()) sent += part.size;
+    for (const loaded of this.loading.values()) sent += loaded;
+    sent = Math.min(sent, total);
+    const now = performance.now();
+    this.samples.push([now, sent]);
+    while (this.samples.length > 2 && now - this.samples[0][0] > SPEED_WINDOW_MS) {
+      this.samples.shift();
+    }
+    const [since, from] = this.samples[0];
+    const speed = now > since ? ((sent - from) * 1000) / (now - since) : 0;
+    const percent = total ? Math.floor((sent / total) * 100) : 0;
+    $("upload-bar").value = percent;
+    $("upload-percent").textContent = `${percent}%`;
+    $("upload-speed").textContent = speed > 0 ? format(t.speed, { speed: formatBytes(speed) }) : "";
+    $("upload-left").textContent =
+      speed > 0 ? format(t.timeLeft, { time: formatClock((total - sent) / speed) }) : "";
+  }
+}
+
+// ---------------------------------------------------------------- the panel
+
+let current = null;
+
+async function choose(file) {
+  if (!file || (current && !current.cancelled)) return;
+  if (file.size > config.maxBytes) {
+    say(format(t.tooLarge, { limit: config.maxSize }));
+    return;
+  }
+  current = new ResumableUpload(file);
+  try {
+    const result = await current.run();
+    setState("done");
+    $("upload-progress").hidden = true;
+    say(t.uploaded);
+    watch(result.video, true);
+  } catch (error) {
+    $("upload-progress").hidden = true;
+    if (error instanceof Cancelled) {
+      setState("cancelled");
+      say(t.cancelled);
+    } else {
+      setState("error");
+      if (error instanceof ApiError && error.status < 500 && error.code !== "s3_forbidden") {
+        clearRecord(); // refused for good: nothing to resume
+      }
+      say(format(t.failed, { reason: error instanceof ApiError ? error.message : t.genericError }));
+    }
+  } finally {
+    current = null;
+    $("upload-input").value = "";
+  }
+}
+
+function setupPicker() {
+  const input = $("upload-input");
+  const drop = $("upload-drop");
+  input.addEventListener("change", () => choose(input.files[0]));
+  drop.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    drop.classList.add("dragging");
+  });
+  drop.addEventListener("dragleave", () => drop.classList.remove("dragging"));
+  drop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    drop.classList.remove("dragging");
+    choose(event.dataTransfer.files[0]);
+  });
+  $("upload-cancel").addEventListener("click", () => current && current.cancel());
+}
+
+async function showInterrupted() {
+  const record = loadRecord();
+  if (!record) return;
+  try {
+    const upload = await api("GET", uploadUrl(record.id));
+    if (upload.state !== "open") {
+      clearRecord();
+      if (upload.asset) watchAsset(upload.asset);
+      return;
+    }
+    const held = upload.parts.reduce((sum, part) => sum + part.size, 0);
+    const notice = $("upload-resume");
+    notice.textContent = format(t.resumeHint, {
+      name: record.name,
+      percent: Math.floor((held / upload.size) * 100),
+    });
+    notice.hidden = false;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) clearRecord();
+  }
+}
+
+// ---------------------------------------------------------------- processing status
+
+let polling = null;
+let replacement = config.watchIsReplacement;
+
+function watch(status, isNew) {
+  // A new upload replaces a video only if the lecture had one that plays.
+  if (isNew) replacement = config.hasPlayingVideo;
+  render(status);
+  clearTimeout(polling);
+  if (status.active) polling = setTimeout(() => poll(status.status_url), config.pollMs);
+}
+
+function watchAsset(assetId) {
+  poll(config.videoStatusUrl.replace("/0/", `/${assetId}/`));
+}
+
+async function poll(url) {
+  try {
+    watch(await api("GET", url), false);
+  } catch {
+    polling = setTimeout(() => poll(url), config.pollMs * 2);
+  }
+}
+
+function render(status) {
+  const box = $("video-status");
+  box.hidden = false;
+  box.dataset.state = status.state;
+  box.dataset.jobState = status.job_state || "";
+  const label = $("video-label");
+  const bar = $("video-progress");
+  const note = $("video-note");
+  const poster = $("video-poster");
+  const percent = Math.floor(status.progress * 100);
+  bar.hidden = !status.active;
+  bar.value = percent;
+  note.hidden = true;
+  if (status.ready && !status.active) {
+    label.textContent = replacement ? t.readyReplacement : t.ready;
+    if (status.poster) {
+      poster.src = status.poster;
+      poster.hidden = false;
+    }
+  } else if (status.active) {
+    label.textContent =
+      status.job_state === "queued" ? t.processingQueued : format(t.processing, { percent });
+    if (status.eta_seconds) {
+      label.textContent += ` · ${format(t.timeLeft, { time: formatClock(status.eta_seconds) })}`;
+    }
+    if (replacement) {
+      note.textContent = t.pendingNote;
+      note.hidden = false;
+    }
+  } else if (status.failure_message) {
+    label.textContent = format(t.processingFailed, { reason: status.failure_message });
+  } else {
+    label.textContent = status.state_label;
+  }
+  setupAction($("video-retry"), status.can_retry, status.retry_url);
+  setupAction($("video-cancel"), status.can_cancel, status.cancel_url);
+}
+
+function setupAction(button, enabled, url) {
+  button.hidden = !enabled;
+  button.onclick = async () => {
+    button.disabled = true;
+    try {
+      watch(await api("POST", url), false);
+    } catch (error) {
+      say(error instanceof ApiError ? error.message : t.genericError);
+    } finally {
+      button.disabled = false;
+    }
+  };
+}
+
+setupPicker();
+showInterrupted();
+if (config.watch && (config.watch.active || config.watch.failure_message || replacement)) {
+  watch(config.watch, false);
+}
+
+// For tests and the curious: the state of the panel.
+window.lmsUpload = { loadRecord, state: () => panel.dataset.uploadState };

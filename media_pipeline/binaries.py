@@ -1,0 +1,51 @@
+"""Where the ffmpeg binary comes from.
+
+Order: an explicit argument, then the ``FFMPEG_BINARY`` environment variable, then ``ffmpeg``
+on ``PATH``, then the static build bundled in the ``imageio-ffmpeg`` wheel, so that
+``pip install`` alone gives a working pipeline.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from media_pipeline.errors import FfmpegNotFoundError
+
+FFMPEG_ENV_VAR = "FFMPEG_BINARY"
+
+
+def _usable(candidate: str) -> str | None:
+    if os.sep in candidate:
+        path = Path(candidate)
+        if path.is_file() and os.access(path, os.X_OK):
+            return str(path.resolve())
+        return None
+    return shutil.which(candidate)
+
+
+def resolve_ffmpeg(explicit: str | os.PathLike[str] | None = None) -> str:
+    """Return an absolute path to an executable ffmpeg.
+
+    An explicit or configured binary that does not exist is an error rather than a reason to
+    fall back silently: a deployment that names a binary wants that one.
+    """
+    configured = os.fspath(explicit) if explicit is not None else os.environ.get(FFMPEG_ENV_VAR)
+    if configured:
+        found = _usable(configured)
+        if found is None:
+            raise FfmpegNotFoundError(f"ffmpeg binary {configured!r} is not an executable file")
+        return found
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        return on_path
+    try:
+        import imageio_ffmpeg  # type: ignore[import-untyped]  # no type information
+    except ImportError as exc:  # pragma: no cover - the wheel is a declared dependency
+        raise FfmpegNotFoundError("no ffmpeg on PATH and imageio-ffmpeg is not installed") from exc
+    try:
+        bundled: str = imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:  # pragma: no cover - wheel without a binary for this platform
+        raise FfmpegNotFoundError(str(exc)) from exc
+    return bundled

@@ -1,0 +1,244 @@
+"""What the platform accepts, and why it refuses the rest.
+
+Every refusal has a stable ``code`` and an English reason built from ``params``. The reasons
+live in :data:`REJECTION_MESSAGES` only, so the Django side can translate them by code and
+render the same ``params`` into its own (e.g. Korean) strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from media_pipeline.errors import MediaRejectedError, ParamValue
+
+if TYPE_CHECKING:
+    from media_pipeline.probe import ProbeResult
+
+EMPTY_FILE = "empty_file"
+NOT_A_VIDEO = "not_a_video"
+PLAYLIST_OR_REFERENCE_FILE = "playlist_or_reference_file"
+TOO_LONG = "too_long"
+TOO_MANY_PIXELS = "too_many_pixels"
+FRAME_RATE_TOO_HIGH = "frame_rate_too_high"
+TOO_MANY_STREAMS = "too_many_streams"
+FILE_TOO_LARGE = "file_too_large"
+NO_VIDEO_STREAM = "no_video_stream"
+UNSUPPORTED_CODEC = "unsupported_codec"
+TRUNCATED_OR_CORRUPT = "truncated_or_corrupt"
+PROBE_TIMEOUT = "probe_timeout"
+PROBE_FAILED = "probe_failed"
+
+#: English reasons, formatted with the error's ``params``. Keep them free of jargon: they are
+#: shown to instructors who uploaded the file.
+REJECTION_MESSAGES: Mapping[str, str] = {
+    EMPTY_FILE: "The file is empty.",
+    NOT_A_VIDEO: (
+        "This file is not a video we can read ({detected}). "
+        "Upload a video file such as MP4, MOV, MKV or WebM."
+    ),
+    PLAYLIST_OR_REFERENCE_FILE: (
+        "This file is a playlist or a list of other files, not a video. "
+        "Upload the video file itself."
+    ),
+    TOO_LONG: "The video is {duration} long; the limit is {limit}.",
+    TOO_MANY_PIXELS: (
+        "The picture is {width}×{height} pixels; the limit is {max_pixels_text} "
+        "and at most {max_side} pixels on a side."
+    ),
+    FRAME_RATE_TOO_HIGH: "The video has {fps} frames per second; the limit is {limit}.",
+    TOO_MANY_STREAMS: "The file has {count} tracks; the limit is {limit}.",
+    FILE_TOO_LARGE: "The file is {size}; the limit is {limit}.",
+    NO_VIDEO_STREAM: "The file has no video track (it may be an audio file or a still image).",
+    UNSUPPORTED_CODEC: "The video is encoded as {codec}, which we do not support.",
+    TRUNCATED_OR_CORRUPT: (
+        "The file is incomplete or damaged; the upload or the export may have been cut "
+        "short. Export or upload it again."
+    ),
+    PROBE_TIMEOUT: "The file took longer than {limit} seconds to analyse.",
+    PROBE_FAILED: "The file could not be analysed.",
+}
+
+REJECTION_CODES: frozenset[str] = frozenset(REJECTION_MESSAGES)
+
+#: Demuxers we let ffmpeg use, by their first name (``-f`` accepts it). None of them opens
+#: other files or URLs.
+ALLOWED_DEMUXERS: frozenset[str] = frozenset(
+    {"mov", "matroska", "avi", "mpegts", "flv", "asf", "mpeg"}
+)
+#: Demuxers that name other files, URLs, devices or scripts. Refused with their own code.
+REFERENCE_DEMUXERS: frozenset[str] = frozenset(
+    {
+        "hls",
+        "applehttp",
+        "concat",
+        "dash",
+        "imf",
+        "image2",  # a file-name pattern that opens a sequence of other files
+        "sdp",
+        "rtsp",
+        "rtp",
+        "avisynth",
+        "vapoursynth",
+        "ffmetadata",
+        "mpl2",
+        "tee",
+    }
+)
+IMAGE_DEMUXER_SUFFIX = "_pipe"  # png_pipe, jpeg_pipe, webp_pipe, ...
+
+#: Video codecs we transcode. Their decoders are mature, and they cover what cameras, phones,
+#: screen recorders and video editors write.
+ALLOWED_VIDEO_CODECS: frozenset[str] = frozenset(
+    {
+        "h264",
+        "hevc",
+        "vp8",
+        "vp9",
+        "av1",
+        "mpeg4",
+        "mpeg2video",
+        "mpeg1video",
+        "mjpeg",
+        "prores",
+        "dnxhd",
+        "h263",
+        "msmpeg4v3",
+        "wmv2",
+        "wmv3",
+        "vc1",
+        "theora",
+        "flv1",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Acceptance limits. The defaults suit recorded lectures up to a full day's course."""
+
+    max_duration_s: float = 6 * 3600.0
+    max_pixels: int = 4096 * 4096
+    max_side: int = 8192
+    max_frame_rate: float = 120.0
+    max_streams: int = 16
+    max_file_bytes: int = 20 * 1024**3
+    probe_timeout_s: float = 30.0
+    probe_cpu_s: int = 30
+    #: Address space of the probe child. Python with PyAV maps ~0.6 GB; the rest is for
+    #: the frames avformat_find_stream_info decodes (one 8192×8192 frame is ~100 MB).
+    probe_memory_bytes: int = 2 * 1024**3
+
+
+def rejection_reason(code: str, params: Mapping[str, ParamValue]) -> str:
+    template = REJECTION_MESSAGES.get(code)
+    if template is None:
+        return code.replace("_", " ")
+    try:
+        return template.format(**params)
+    except (KeyError, IndexError, ValueError):
+        # A missing parameter must not hide the rejection itself.
+        return template.split("{", 1)[0].rstrip(" (") + "."
+
+
+def format_duration(seconds: float) -> str:
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def format_size(size: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    raise AssertionError("unreachable")
+
+
+def primary_demuxer_name(format_name: str) -> str:
+    """``mov,mp4,m4a,3gp,3g2,mj2`` → ``mov``: the name ``-f`` and ``-format_whitelist`` take."""
+    return format_name.split(",", 1)[0].strip()
+
+
+def check_demuxer(format_name: str) -> None:
+    name = primary_demuxer_name(format_name)
+    if name in ALLOWED_DEMUXERS:
+        return
+    if name in REFERENCE_DEMUXERS:
+        raise MediaRejectedError(PLAYLIST_OR_REFERENCE_FILE, {"detected": name})
+    if name.endswith(IMAGE_DEMUXER_SUFFIX) or name.startswith("image2"):
+        raise MediaRejectedError(NOT_A_VIDEO, {"detected": f"an image ({name})"})
+    raise MediaRejectedError(NOT_A_VIDEO, {"detected": f"format {name}"})
+
+
+def check_file_size(size_bytes: int, limits: Limits) -> None:
+    if size_bytes == 0:
+        raise MediaRejectedError(EMPTY_FILE)
+    if size_bytes > limits.max_file_bytes:
+        raise MediaRejectedError(
+            FILE_TOO_LARGE,
+            {
+                "size_bytes": size_bytes,
+                "limit_bytes": limits.max_file_bytes,
+                "size": format_size(size_bytes),
+                "limit": format_size(limits.max_file_bytes),
+            },
+        )
+
+
+def check_policy(result: ProbeResult, limits: Limits | None = None) -> None:
+    """Raise :class:`MediaRejectedError` unless the probed file is acceptable.
+
+    The order matters only for which of several problems is reported: cheap structural facts
+    first, then the ones that depend on the video stream.
+    """
+    limits = limits or Limits()
+    check_file_size(result.size_bytes, limits)
+    check_demuxer(result.format_name)
+    if result.stream_count > limits.max_streams:
+        raise MediaRejectedError(
+            TOO_MANY_STREAMS, {"count": result.stream_count, "limit": limits.max_streams}
+        )
+    video = result.video
+    if video is None:
+        raise MediaRejectedError(NO_VIDEO_STREAM)
+    if (
+        video.coded_width * video.coded_height > limits.max_pixels
+        or max(video.coded_width, video.coded_height) > limits.max_side
+    ):
+        raise MediaRejectedError(
+            TOO_MANY_PIXELS,
+            {
+                "width": video.coded_width,
+                "height": video.coded_height,
+                "max_pixels": limits.max_pixels,
+                "max_pixels_text": f"{limits.max_pixels / 1e6:.1f} megapixels",
+                "max_side": limits.max_side,
+            },
+        )
+    if video.coded_width <= 0 or video.coded_height <= 0:
+        raise MediaRejectedError(TRUNCATED_OR_CORRUPT, {"detail": "no picture size"})
+    if video.frame_rate > limits.max_frame_rate:
+        raise MediaRejectedError(
+            FRAME_RATE_TOO_HIGH,
+            {"fps": round(video.frame_rate, 2), "limit": round(limits.max_frame_rate, 2)},
+        )
+    if result.duration_s > limits.max_duration_s:
+        raise MediaRejectedError(
+            TOO_LONG,
+            {
+                "duration_s": round(result.duration_s, 3),
+                "limit_s": limits.max_duration_s,
+                "duration": format_duration(result.duration_s),
+                "limit": format_duration(limits.max_duration_s),
+            },
+        )
+    if video.codec not in ALLOWED_VIDEO_CODECS:
+        raise MediaRejectedError(UNSUPPORTED_CODEC, {"codec": video.codec})
+    if result.truncated or not video.decodable or result.duration_s <= 0:
+        raise MediaRejectedError(
+            TRUNCATED_OR_CORRUPT,
+            {"detail": result.problem or "the video could not be decoded"},
+        )

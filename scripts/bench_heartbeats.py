@@ -1,0 +1,653 @@
+#!/usr/bin/env python
+"""Load test of the progress heartbeat endpoint: gunicorn + PostgreSQL on loopback.
+
+    .venv/bin/python scripts/bench_heartbeats.py                 # 300 s at 1,000 heartbeats/s
+    .venv/bin/python scripts/bench_heartbeats.py --seconds 30    # a quick check
+
+What it does, all on this machine (the load generator shares its cores with the server):
+1. creates a fresh PostgreSQL database (`--db-name`, default lms_bench), migrates it, and adds
+   members with API tokens, a published course of lectures, and progress rows that put each
+   member part-way through a lecture;
+2. counts the queries of one heartbeat in-process (Django's CaptureQueriesContext);
+3. starts gunicorn (`--worker-class gthread`, `--workers`, `--threads`) with production
+   settings;
+4. drives it with an asyncio HTTP/1.1 keep-alive client built into this script, in phases:
+   a bare WSGI app under the same gunicorn (what HTTP costs here), an unauthenticated API request
+   (Django, middleware and DRF, no database: the floor the ratios are taken to), the GET progress
+   endpoint, heartbeats at a fixed arrival rate for `--seconds` (the result: latency is measured
+   from the scheduled send time, so a server that falls behind shows it), and heartbeats as
+   fast as the server answers;
+5. prints a table (rate, p50, p99, errors, ratio to the no-DB DRF request, the cores gunicorn
+   used and its CPU time per request: the figure least disturbed by other work on the machine),
+   stops gunicorn and drops the database unless `--keep-db`.
+
+Each member behaves like a player: one report per `members / rate` seconds (10 s by default)
+with the range played since its last report at 1x, a new player session per lecture, moving to
+the next lecture at the end (so completions, course progress and session claims happen at
+their natural rates).
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = ROOT / ".venv" / "bin"
+HEARTBEATS = "/api/v1/progress/heartbeats"
+# In the fixed-rate phase, requests still queued this long after the end are counted as errors
+# and not sent.
+LATE_GRACE_SECONDS = 5.0
+# The server's log (Django logs every refused request of the no-DB phase as a warning).
+LOG_FILE = ROOT / "var" / "bench" / "gunicorn.log"
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--seconds", type=float, default=300, help="fixed-rate phase length")
+    p.add_argument("--rate", type=float, default=1000, help="heartbeats/s in the fixed phase")
+    p.add_argument("--baseline-seconds", type=float, default=15, help="each other phase")
+    p.add_argument("--members", type=int, default=0, help="default: rate x 10 (10 s period)")
+    p.add_argument("--lectures", type=int, default=20)
+    p.add_argument("--lecture-seconds", type=int, default=600)
+    p.add_argument("--connections", type=int, default=64, help="client keep-alive connections")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--worker-class", default="gthread")
+    p.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
+    p.add_argument("--db-name", default="lms_bench")
+    p.add_argument("--keep-db", action="store_true")
+    p.add_argument("--port", type=int, default=0, help="default: a free port")
+    p.add_argument(
+        "--phases",
+        default="bare,drf,get,fixed,max",
+        help="which phases to run (default: all): bare,drf,get,fixed,max",
+    )
+    return p.parse_args()
+
+
+# Set-up (in this process, with Django)
+
+
+def server_env(args: argparse.Namespace, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "lms.settings.production",
+            "DATABASE_URL": f"{args.pg}/{args.db_name}",
+            "SECRET_KEY": secrets.token_urlsafe(40),
+            "ALLOWED_HOSTS": f"127.0.0.1,localhost,testserver,127.0.0.1:{port}",
+            "DEBUG": "false",
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "SECURE_HSTS_SECONDS": "0",
+            "LOG_LEVEL": "WARNING",
+            "LMS_VAR_DIR": str(ROOT / "var" / "bench"),
+        }
+    )
+    return env
+
+
+def recreate_database(args: argparse.Namespace) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{args.db_name}"')
+
+
+def drop_database(args: argparse.Namespace) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{args.db_name}" WITH (FORCE)')
+
+
+@dataclass
+class Member:
+    token: str
+    lecture: int  # index into the lecture list
+    position: float
+    session: str = field(default_factory=lambda: str(uuid.uuid4()))
+    seq: int = 0
+    last: float = 0.0  # monotonic time of the previous report
+
+
+def seed(args: argparse.Namespace) -> tuple[list[int], list[Member]]:
+    """Members with tokens, a course, and each member part-way through a lecture."""
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from lms.accounts.models import User
+    from lms.catalog.models import Category, Course, Lecture, Status
+    from lms.learning.models import CourseProgress, HeartbeatSession, LectureProgress
+
+    rng = random.Random(7)
+    now = timezone.now()
+    category = Category.objects.create(slug="bench", title="벤치", title_en="Bench")
+    course = Course.objects.create(
+        category=category,
+        slug="bench",
+        title="벤치 강좌",
+        status=Status.PUBLISHED,
+        publish_at=now - timedelta(days=1),
+    )
+    lectures = Lecture.objects.bulk_create(
+        Lecture(
+            course=course,
+            position=i,
+            title=f"강의 {i}",
+            duration_seconds=args.lecture_seconds,
+            status=Status.PUBLISHED,
+            publish_at=now - timedelta(days=1),
+        )
+        for i in range(1, args.lectures + 1)
+    )
+    users = User.objects.bulk_create(
+        User(email=f"bench{i}@example.com", password="!") for i in range(args.members)
+    )
+    tokens = Token.objects.bulk_create(
+        Token(key=secrets.token_hex(20), user=user, created=now) for user in users
+    )
+    members = []
+    rows = []
+    sessions = []
+    for token in tokens:
+        lecture = rng.randrange(args.lectures)
+        position = round(rng.uniform(0, args.lecture_seconds * 0.95), 3)
+        member = Member(token=token.key, lecture=lecture, position=position)
+        members.append(member)
+        # Mid-viewing: the player session of the page is already known to the server.
+        sessions.append(
+            HeartbeatSession(
+                id=uuid.UUID(member.session), user_id=token.user_id, lecture=lectures[lecture]
+            )
+        )
+        rows.append(
+            LectureProgress(
+                user_id=token.user_id,
+                lecture=lectures[lecture],
+                coverage=[[0.0, position]] if position else [],
+                covered_seconds=position,
+                credited_seconds=position,
+                furthest_position=position,
+                position=position,
+                last_report_at=now - timedelta(seconds=10),
+                sessions=[[member.session, 0]],
+            )
+        )
+    LectureProgress.objects.bulk_create(rows, batch_size=2000)
+    HeartbeatSession.objects.bulk_create(sessions, batch_size=2000)
+    CourseProgress.objects.bulk_create(
+        [CourseProgress(user=user, course=course) for user in users], batch_size=2000
+    )
+    return [x.pk for x in lectures], members
+
+
+def report_body(member: Member, lecture_ids: list[int], duration: int, now: float) -> bytes:
+    """The next heartbeat of a member playing at 1x since its previous report."""
+    elapsed = min(now - member.last, 30.0) if member.last else 10.0
+    member.last = now
+    if member.position >= duration:
+        member.lecture = (member.lecture + 1) % len(lecture_ids)
+        member.position = 0.0
+        member.session = str(uuid.uuid4())
+        member.seq = 0
+    start = member.position
+    end = min(float(duration), round(start + elapsed, 3))
+    member.position = end
+    member.seq += 1
+    body = {
+        "lecture": lecture_ids[member.lecture],
+        "session": member.session,
+        "seq": member.seq,
+        "ranges": [[start, end]],
+        "position": end,
+        "rate": 1.0,
+        "sent_at": datetime.now(UTC).isoformat(),
+    }
+    return json.dumps(body).encode()
+
+
+def count_queries(lecture_ids: list[int], members: list[Member], duration: int) -> dict[str, int]:
+    """Queries of one request of each kind, in-process (as gunicorn would run them)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    member = Member(token=members[0].token, lecture=members[0].lecture, position=0.0)
+    client = Client(HTTP_AUTHORIZATION=f"Token {member.token}")
+    counts = {}
+    for name in ("first heartbeat of a session", "heartbeat"):
+        body = report_body(member, lecture_ids, duration, time.monotonic())
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.post(HEARTBEATS, body, content_type="application/json")
+        assert response.status_code == 200, response.content
+        counts[name] = len(ctx)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(f"/api/v1/progress/lectures/{lecture_ids[member.lecture]}")
+    assert response.status_code == 200, response.content
+    counts["GET progress"] = len(ctx)
+    return counts
+
+
+# Load generation (asyncio, raw HTTP/1.1 with keep-alive)
+
+
+@dataclass
+class Phase:
+    name: str
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+    unsent: int = 0
+    sent: int = 0
+    started: float = 0.0
+    ended: float = 0.0
+
+    @property
+    def ok(self) -> int:
+        return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+
+
+class Connection:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, token: str | None, body: bytes) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        assert self.reader is not None
+        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        if token:
+            head += f"Authorization: Token {token}\r\n"
+        if body:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        self.writer.write(head.encode() + b"\r\n" + body)
+        try:
+            raw = await self.reader.readuntil(b"\r\n\r\n")
+            lines = raw.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            length, close = 0, False
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                name = name.lower()
+                if name == "content-length":
+                    length = int(value)
+                elif name == "connection" and value.strip().lower() == "close":
+                    close = True
+            if length:
+                await self.reader.readexactly(length)
+        except Exception:
+            self.close()
+            raise
+        if close:
+            self.close()
+        return status
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def run_phase(
+    phase: Phase,
+    *,
+    port: int,
+    connections: int,
+    seconds: float,
+    make_request: Any,
+    rate: float = 0.0,
+    warmup: float = 0.0,
+) -> Phase:
+    """Closed loop (rate 0: each connection sends as soon as it has an answer) or fixed arrival
+    rate (latency counted from the scheduled time). Only the window after `warmup` counts."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    measure_from = start + warmup
+    stop = measure_from + seconds
+    queue: asyncio.Queue[float] = asyncio.Queue()
+
+    async def producer() -> None:
+        sent = 0
+        while True:
+            now = loop.time()
+            if now >= stop:
+                break
+            due = int((now - start) * rate) - sent
+            for i in range(due):
+                queue.put_nowait(start + (sent + i) / rate)
+            sent += max(0, due)
+            await asyncio.sleep(0.001)
+        for _ in range(connections):
+            queue.put_nowait(-1.0)
+
+    async def worker() -> None:
+        conn = Connection(port)
+        while True:
+            if rate:
+                scheduled = await queue.get()
+                if scheduled < 0:
+                    break
+                if loop.time() > stop + LATE_GRACE_SECONDS:
+                    # The server fell this far behind: what is still queued was never sent.
+                    if scheduled >= measure_from:
+                        phase.sent += 1
+                        phase.unsent += 1
+                    continue
+            else:
+                scheduled = loop.time()
+                if scheduled >= stop:
+                    break
+            method, path, token, body = make_request()
+            try:
+                async with asyncio.timeout(10):
+                    status = await conn.request(method, path, token, body)
+            except Exception:
+                status = -1
+            done = loop.time()
+            if scheduled >= measure_from:
+                phase.sent += 1
+                if status < 0:
+                    phase.errors += 1
+                else:
+                    phase.statuses[status] = phase.statuses.get(status, 0) + 1
+                phase.latencies.append((done - scheduled) * 1000)
+        conn.close()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(connections)]
+    if rate:
+        tasks.append(asyncio.create_task(producer()))
+    phase.started, phase.ended = measure_from, stop
+    await asyncio.gather(*tasks)
+    return phase
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+# Processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (gunicorn master + workers) from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(x) for x in children.read_text().split()]
+    for p in pids:
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def machine_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine."""
+    values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return float(sum(values) - idle), float(sum(values))
+
+
+def floor_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """The cheapest WSGI answer: what gunicorn and HTTP cost on this machine, without Django."""
+    body = b'{"ok": true}'
+    start_response(
+        "200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def start_gunicorn(
+    args: argparse.Namespace, port: int, env: dict[str, str], app: str = "lms.wsgi:application"
+) -> subprocess.Popen[bytes]:
+    argv = [
+        str(VENV_BIN / "gunicorn"),
+        app,
+        "--pythonpath",
+        str(ROOT / "scripts"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(args.workers),
+        "--worker-class",
+        args.worker_class,
+        "--threads",
+        str(args.threads),
+        # Import Django and the URLconf once, before forking: workers start warm.
+        "--preload",
+        "--keep-alive",
+        "75",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+    ]
+    log = open(LOG_FILE, "wb")  # noqa: SIM115 (closed with the process)
+    proc = subprocess.Popen(
+        argv, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("gunicorn exited during start-up") from None
+            time.sleep(0.2)
+    stop_process(proc)
+    raise SystemExit("gunicorn did not start within 30 s")
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+# Main
+
+
+def main() -> int:
+    args = parse_args()
+    args.members = args.members or int(args.rate * 10)
+    port = args.port or free_port()
+    LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
+    env = server_env(args, port)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+
+    print(f"==> fresh database {args.db_name}, migrate, {args.members} members", flush=True)
+    recreate_database(args)
+    subprocess.run(
+        [str(VENV_BIN / "python"), "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    import django
+
+    django.setup()
+    from django.db import connections
+
+    lecture_ids, members = seed(args)
+    queries = count_queries(lecture_ids, members, args.lecture_seconds)
+    connections.close_all()
+
+    duration = args.lecture_seconds
+    rng = random.Random(11)
+    cursor = {"i": 0}
+
+    def heartbeat() -> tuple[str, str, str | None, bytes]:
+        member = members[cursor["i"] % len(members)]
+        cursor["i"] += 1
+        return (
+            "POST",
+            HEARTBEATS,
+            member.token,
+            report_body(member, lecture_ids, duration, time.monotonic()),
+        )
+
+    def get_progress() -> tuple[str, str, str | None, bytes]:
+        member = members[rng.randrange(len(members))]
+        return "GET", f"/api/v1/progress/lectures/{lecture_ids[member.lecture]}", member.token, b""
+
+    def floor() -> tuple[str, str, str | None, bytes]:
+        return "GET", f"/api/v1/progress/lectures/{lecture_ids[0]}", None, b""
+
+    print(
+        f"==> gunicorn {args.worker_class} workers={args.workers} threads={args.threads} "
+        f"on 127.0.0.1:{port}; client: {args.connections} keep-alive connections",
+        flush=True,
+    )
+    phases: list[tuple[Phase, float]] = []
+    load_before = os.getloadavg()
+    if "bare" in args.phases:
+        bare = start_gunicorn(args, port, env, app="bench_heartbeats:floor_app")
+        try:
+            print(f"--> bare WSGI app: 2 s warm-up + {args.baseline_seconds:g} s", flush=True)
+            server0 = cpu_seconds(bare.pid)
+            phase = asyncio.run(
+                run_phase(
+                    Phase("bare WSGI app under gunicorn (no Django)"),
+                    port=port,
+                    connections=args.connections,
+                    seconds=args.baseline_seconds,
+                    make_request=lambda: ("GET", "/", None, b""),
+                    warmup=2.0,
+                )
+            )
+            phases.append((phase, (cpu_seconds(bare.pid) - server0) / (args.baseline_seconds + 2)))
+        finally:
+            stop_process(bare)
+
+    proc = start_gunicorn(args, port, env)
+    try:
+        plan = [
+            ("drf", "Django + DRF, no DB (403)", floor, 0.0, args.baseline_seconds),
+            ("get", "GET progress (token, 2 reads)", get_progress, 0.0, args.baseline_seconds),
+            (
+                "fixed",
+                f"heartbeats at {args.rate:g}/s (fixed rate)",
+                heartbeat,
+                args.rate,
+                args.seconds,
+            ),
+            ("max", "heartbeats, as fast as answered", heartbeat, 0.0, args.baseline_seconds),
+        ]
+        for key, name, make, rate, seconds in plan:
+            if key not in args.phases:
+                continue
+            warmup = 5.0 if rate else 3.0
+            print(f"--> {name}: {warmup:.0f} s warm-up + {seconds:g} s", flush=True)
+            busy0, total0 = machine_cpu()
+            server0, client0 = cpu_seconds(proc.pid), time.process_time()
+            phase = asyncio.run(
+                run_phase(
+                    Phase(name),
+                    port=port,
+                    connections=args.connections,
+                    seconds=seconds,
+                    make_request=make,
+                    rate=rate,
+                    warmup=warmup,
+                )
+            )
+            busy1, total1 = machine_cpu()
+            wall = warmup + seconds
+            server_share = (cpu_seconds(proc.pid) - server0) / wall
+            client_share = (time.process_time() - client0) / wall
+            machine_share = (busy1 - busy0) / max(1.0, total1 - total0) * (os.cpu_count() or 1)
+            phases.append((phase, server_share))
+            print(
+                f"    cores busy: machine {machine_share:.2f}, gunicorn {server_share:.2f}, "
+                f"load generator {client_share:.2f} (rest: PostgreSQL and others)",
+                flush=True,
+            )
+    finally:
+        stop_process(proc)
+        if not args.keep_db:
+            drop_database(args)
+
+    print()
+    load_after = os.getloadavg()
+    print(f"queries per request (in-process): {queries}")
+    print(
+        f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} "
+        f"({os.cpu_count()} cores; other work on the machine competes for them)"
+    )
+    floor_rate = 0.0
+    header = (
+        f"{'phase':42} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'x DRF':>6}"
+        f" {'web cores':>9} {'web CPU ms/req':>14}"
+    )
+    print(header)
+    print("-" * len(header))
+    result_ok = True
+    for phase, server_share in phases:
+        seconds = phase.ended - phase.started
+        rate = phase.ok / seconds if seconds > 0 else 0.0
+        expected = {403} if "(403)" in phase.name else set()
+        errors = (
+            phase.errors
+            + phase.unsent
+            + sum(n for s, n in phase.statuses.items() if not (200 <= s < 300 or s in expected))
+        )
+        if "(403)" in phase.name:
+            rate = sum(n for s, n in phase.statuses.items() if s == 403) / seconds
+            floor_rate = rate
+        ratio = rate / floor_rate if floor_rate else float("nan")
+        cpu_per_request = server_share / rate * 1000 if rate else float("nan")
+        print(
+            f"{phase.name:42} {rate:7.0f} {percentile(phase.latencies, 0.5):8.1f} "
+            f"{percentile(phase.latencies, 0.99):8.1f} {errors:7d} {ratio:6.2f}"
+            f" {server_share:9.2f} {cpu_per_request:14.2f}"
+        )
+        if "fixed rate" in phase.name:
+            result_ok = (
+                errors == 0 and rate >= 0.98 * args.rate and percentile(phase.latencies, 0.99) < 100
+            )
+            if phase.statuses:
+                print(f"{'':42} statuses: {dict(sorted(phase.statuses.items()))}")
+    target = f"target {args.rate:g}/s with p99 < 100 ms and no errors"
+    print(f"\n{target}: {'MET' if result_ok else 'NOT MET'}")
+    return 0 if result_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

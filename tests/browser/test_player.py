@@ -1,0 +1,117 @@
+"""The learner's player on a real transcoded video, in Chromium."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from lms.learning.models import LectureProgress
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+URL = "/courses/player-course/lectures/1/"
+
+
+def _start(page: Page) -> None:
+    page.goto(URL)
+    page.wait_for_function("document.querySelector('video').readyState >= 2")
+    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.play(); }")
+
+
+def _play_until(page: Page, seconds: float) -> None:
+    page.wait_for_function(
+        f"document.querySelector('video').currentTime >= {seconds}", timeout=30_000
+    )
+
+
+def _pause_and_flush(page: Page) -> None:
+    page.evaluate("() => document.querySelector('video').pause()")
+    page.wait_for_function("window.lmsPlayer.readQueue().length === 0")
+
+
+def _coverage(page: Page, lecture) -> list:
+    row = LectureProgress.objects.get(user=page.user, lecture=lecture)
+    return row.coverage
+
+
+def test_play_then_reload_resumes_where_the_member_stopped(member_page: Page, watch_lecture):
+    _start(member_page)
+    _play_until(member_page, 5)
+    _pause_and_flush(member_page)
+    stopped = member_page.evaluate("document.querySelector('video').currentTime")
+
+    member_page.reload()
+    member_page.wait_for_function("document.querySelector('video').readyState >= 1")
+    member_page.wait_for_function("document.querySelector('video').currentTime > 0")
+    resumed = member_page.evaluate("document.querySelector('video').currentTime")
+
+    assert abs(resumed - stopped) <= 2
+    covered = _coverage(member_page, watch_lecture)
+    assert covered[0][0] <= 0.5 and covered[-1][1] >= 4
+
+
+def test_quality_can_be_switched_between_renditions(member_page: Page, watch_lecture):
+    member_page.goto(URL)
+    select = member_page.locator("[data-quality]")
+    expect(select).to_be_visible()
+    labels = select.locator("option").all_text_contents()
+    assert "480p" in labels and "360p" in labels
+
+    select.select_option(label="360p")
+    member_page.evaluate(
+        "() => { const v = document.querySelector('video'); v.muted = true; v.play(); }"
+    )
+
+    member_page.wait_for_function(
+        "window.lmsPlayer.hls.currentLevel >= 0 && "
+        "window.lmsPlayer.hls.levels[window.lmsPlayer.hls.currentLevel].height === 360"
+    )
+    member_page.wait_for_function("document.querySelector('video').videoHeight === 360")
+
+
+def test_captions_show(member_page: Page, watch_lecture):
+    _start(member_page)
+    member_page.locator("[data-captions]").select_option("ko")
+    member_page.wait_for_function(
+        "[...document.querySelector('video').textTracks].some(t => t.mode === 'showing' && "
+        "t.cues && [...t.cues].some(c => c.text.includes('자막입니다')))"
+    )
+
+
+def test_seeking_ahead_does_not_count_as_watched(member_page: Page, watch_lecture):
+    _start(member_page)
+    _play_until(member_page, 1.5)
+    member_page.evaluate("() => { document.querySelector('video').currentTime = 10; }")
+    _play_until(member_page, 11.5)
+    _pause_and_flush(member_page)
+
+    covered = _coverage(member_page, watch_lecture)
+    watched = lambda t: any(a <= t <= b for a, b, *_ in covered)  # noqa: E731
+    assert watched(1.0) and watched(11.0)
+    assert not watched(5.0) and not watched(8.0)
+
+
+def test_course_outline_updates_as_the_member_watches(member_page: Page, watch_lecture):
+    _start(member_page)
+    item = member_page.locator(f'[data-outline-lecture="{watch_lecture.pk}"]')
+    expect(item).to_have_attribute("data-state", "not_started")
+    _play_until(member_page, 3)
+    _pause_and_flush(member_page)
+    expect(item).to_have_attribute("data-state", "in_progress")
+    expect(item.locator("[data-outline-state]")).to_contain_text("%")
+
+
+def test_reports_made_offline_arrive_when_the_network_returns(member_page: Page, watch_lecture):
+    _start(member_page)
+    _play_until(member_page, 2)
+    member_page.context.set_offline(True)
+    _play_until(member_page, 6)
+    member_page.evaluate("() => document.querySelector('video').pause()")
+    member_page.wait_for_function("window.lmsPlayer.readQueue().length >= 1")
+    assert not LectureProgress.objects.filter(
+        user=member_page.user, lecture=watch_lecture, covered_seconds__gte=5
+    ).exists()
+
+    member_page.context.set_offline(False)
+    member_page.wait_for_function("window.lmsPlayer.readQueue().length === 0")
+
+    covered = _coverage(member_page, watch_lecture)
+    assert any(a <= 5.0 <= b for a, b, *_ in covered)

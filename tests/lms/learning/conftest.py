@@ -1,0 +1,72 @@
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import pytest
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from lms.catalog.models import Course, Lecture
+from lms.learning.api import HeartbeatThrottle
+from tests.factories import CourseFactory, LectureFactory
+
+HEARTBEATS_URL = "/api/v1/progress/heartbeats"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counts() -> Iterator[None]:
+    # Throttle counts live in the (per-process) cache; user ids repeat across tests.
+    HeartbeatThrottle.cache.clear()
+    yield
+    HeartbeatThrottle.cache.clear()
+
+
+def report(
+    lecture: Lecture | int,
+    *,
+    ranges: list[list[float]] | None = None,
+    position: float | None = None,
+    rate: float = 1.0,
+    session: uuid.UUID | str | None = None,
+    seq: int = 1,
+    sent_at: datetime | str | None = None,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """A heartbeat report as the player sends it."""
+    ranges = [[0.0, 10.0]] if ranges is None else ranges
+    data: dict[str, Any] = {
+        "lecture": lecture if isinstance(lecture, int) else lecture.pk,
+        "session": str(session or uuid.uuid4()),
+        "seq": seq,
+        "ranges": ranges,
+        "position": position if position is not None else (ranges[-1][1] if ranges else 0.0),
+        "rate": rate,
+        "sent_at": sent_at if isinstance(sent_at, str) else (sent_at or timezone.now()).isoformat(),
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def course(db: None) -> Course:
+    return CourseFactory()
+
+
+@pytest.fixture
+def lecture(course: Course) -> Lecture:
+    return LectureFactory(course=course, position=1, duration_seconds=600)
+
+
+@pytest.fixture
+def hrd_course(db: None) -> Course:
+    return CourseFactory(completion_policy=Course.CompletionPolicy.HRD, completion_threshold=80)
+
+
+@pytest.fixture
+def token_client(member: Any) -> APIClient:
+    client = APIClient()
+    token = Token.objects.create(user=member)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
