@@ -2,10 +2,11 @@
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 # Playwright's sync API runs an event loop in this thread; the live server's database access
 # happens in its own thread, and the test's own ORM calls are plain synchronous code.
@@ -29,6 +30,21 @@ def _chromium_path() -> str:
     return path
 
 
+def close_quietly(context: BrowserContext) -> None:
+    """Close a browser context without requests still reaching the live server afterwards.
+
+    Closing a page fires `pagehide`, on which the player sends its last progress report; a
+    request still being answered while the test database is flushed (TRUNCATE on
+    PostgreSQL) deadlocks with it. Going offline first makes those requests fail in the
+    browser, and the short wait lets the server finish anything already under way.
+    """
+    context.set_offline(True)
+    for page in context.pages:
+        page.wait_for_timeout(200)
+    context.close()
+    time.sleep(0.5)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
@@ -43,7 +59,7 @@ def page(browser: Browser, live_server) -> Iterator[Page]:
     context.set_default_timeout(15_000)
     page = context.new_page()
     yield page
-    context.close()
+    close_quietly(context)
 
 
 @pytest.fixture(scope="session")
@@ -111,4 +127,4 @@ def member_page(browser: Browser, live_server, transactional_db) -> Iterator[Pag
     page = context.new_page()
     page.user = user  # type: ignore[attr-defined]
     yield page
-    context.close()
+    close_quietly(context)

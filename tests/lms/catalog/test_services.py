@@ -214,7 +214,7 @@ def test_bundle_publish_lists_every_blocker_and_publishes_nothing():
         services.bundle_publish(bundle=bundle)
 
     blockers = " ".join(error.value.extra["blockers"])
-    assert "“영상 없음”, lecture 1" in blockers or "“영상 없음”, 1강" in blockers
+    assert "“영상 없음”의 1번 강의" in blockers
     assert "빈 강좌" in blockers and "초안" in blockers
     assert "준비 완료" not in blockers
     assert Course.objects.filter(status=Status.PUBLISHED).count() == 0
