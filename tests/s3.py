@@ -136,21 +136,12 @@ def _wait_for_bucket(server: S3Server, process: subprocess.Popen[bytes], log: Pa
 
 
 def cors_configure(server: S3Server, origins: list[str]) -> None:
-    """Let pages from `origins` PUT upload parts straight to the bucket and read their ETag
-    (the browser needs the ETag of each part to complete a multipart upload)."""
+    """Let pages from `origins` PUT upload parts straight to the bucket and read their ETag,
+    with the rules `manage.py upload_bucket_cors` sets in production."""
+    from lms.media.upload_store import bucket_cors_rules
+
     server.client().put_bucket_cors(
-        Bucket=server.bucket,
-        CORSConfiguration={
-            "CORSRules": [
-                {
-                    "AllowedOrigins": origins,
-                    "AllowedMethods": ["PUT", "GET", "HEAD"],
-                    "AllowedHeaders": ["*"],
-                    "ExposeHeaders": ["ETag"],
-                    "MaxAgeSeconds": 600,
-                }
-            ]
-        },
+        Bucket=server.bucket, CORSConfiguration=bucket_cors_rules(origins)
     )
 
 

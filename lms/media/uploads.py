@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
@@ -366,16 +366,20 @@ def upload_start(
 
 
 def upload_part_target(*, upload: Upload, number: int) -> PartTarget:
-    """Where to send part `number` of an open upload. Each request pushes the upload's expiry
-    UPLOAD_EXPIRE_HOURS ahead: an upload in progress does not expire."""
+    """Where to send part `number` of an open upload. An upload in progress does not expire:
+    on S3 each request for a part URL pushes the expiry UPLOAD_EXPIRE_HOURS ahead, in the
+    embedded mode each part received does."""
     _check_open(upload)
     _check_number(upload, number)
     with _storage_errors():
         target = _store(upload).part_target(upload, number)
-    now = timezone.now()
-    Upload.objects.filter(pk=upload.pk, state=State.OPEN).update(
-        expires_at=_expiry(now), updated_at=now
-    )
+    if target.direct:
+        # The platform never sees a part sent to object storage: asking for its URL is the
+        # upload's sign of life. (Embedded mode: each part received does this.)
+        now = timezone.now()
+        Upload.objects.filter(pk=upload.pk, state=State.OPEN).update(
+            expires_at=_expiry(now), updated_at=now
+        )
     return target
 
 
@@ -450,21 +454,29 @@ def _part_conflict(number: int) -> Conflict:
 
 
 def _part_confirm(upload: Upload, number: int, size: int, etag: str) -> PartInfo:
+    """Record a received part: two statements, since they run once per part of every upload.
+    The conditional UPDATE both checks that the upload is still open and locks its row
+    against a concurrent complete, abort or expiry; it also pushes the expiry ahead."""
     now = timezone.now()
+    conflict = False
     with transaction.atomic():
-        locked = Upload.objects.select_for_update().get(pk=upload.pk)
-        _check_open(locked, now=now)
-        part, created = UploadPart.objects.get_or_create(
-            upload=locked, number=number, defaults={"size": size, "etag": etag, "received_at": now}
-        )
-        conflict = not created and not _same_etag(part.etag, etag)
-        if conflict:
-            # Another request wrote different bytes for this part at the same time: which
-            # ones are on disk is unknown. Forget the part; the client sends it again.
-            part.delete()
-        else:
-            locked.expires_at = _expiry(now)
-            locked.save(update_fields=["expires_at", "updated_at"])
+        still_open = Upload.objects.filter(
+            pk=upload.pk, state=State.OPEN, expires_at__gt=now
+        ).update(expires_at=_expiry(now), updated_at=now)
+        if not still_open:
+            raise _gone(upload)
+        try:
+            with transaction.atomic():
+                part = UploadPart.objects.create(
+                    upload_id=upload.pk, number=number, size=size, etag=etag, received_at=now
+                )
+        except IntegrityError:
+            part = UploadPart.objects.get(upload_id=upload.pk, number=number)
+            if not _same_etag(part.etag, etag):
+                # Another request wrote different bytes for this part at the same time: which
+                # ones are on disk is unknown. Forget the part; the client sends it again.
+                part.delete()
+                conflict = True
     if conflict:
         raise _part_conflict(number)
     return PartInfo(number, part.size, part.etag)

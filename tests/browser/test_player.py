@@ -97,6 +97,7 @@ def test_course_outline_updates_as_the_member_watches(member_page: Page, watch_l
     _pause_and_flush(member_page)
     expect(item).to_have_attribute("data-state", "in_progress")
     expect(item.locator("[data-outline-state]")).to_contain_text("%")
+    expect(member_page.locator("[data-progress-text]")).not_to_have_text("0%")
 
 
 def test_reports_made_offline_arrive_when_the_network_returns(member_page: Page, watch_lecture):

@@ -376,6 +376,8 @@ function onProgress(data) {
     if (label) label.textContent = mine.completed ? t.completed : `${mine.percent}%`;
   }
   root.dataset.progress = String(mine.percent);
+  const text = document.querySelector("[data-progress-text]");
+  if (text) text.textContent = mine.completed ? t.completed : `${mine.percent}%`;
   if (mine.completed && !root.dataset.completedShown) {
     root.dataset.completedShown = "1";
     checkCourseCompleted();

@@ -374,6 +374,7 @@ async function choose(file) {
     return;
   }
   current = new ResumableUpload(file);
+  $("upload-drop").hidden = true;
   try {
     const result = await current.run();
     setState("done");
@@ -395,6 +396,7 @@ async function choose(file) {
   } finally {
     current = null;
     $("upload-input").value = "";
+    $("upload-drop").hidden = false;
   }
 }
 

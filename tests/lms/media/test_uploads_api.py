@@ -186,7 +186,8 @@ def test_a_first_part_that_is_a_playlist_cancels_the_upload_before_more_is_accep
     again = put_part(client, upload["id"], 2, part_bytes(data, PART, 2))
     assert again.status_code == 409 and again.json()["code"] == "upload_aborted"
     shown = client.get(f"/api/v1/uploads/{upload['id']}").json()
-    assert shown["state"] == "aborted" and "playlist" in shown["failure_message"]
+    assert shown["state"] == "aborted" and shown["failure_code"] == "playlist_or_reference_file"
+    assert shown["failure_message"] == response.json()["message"]
 
 
 @pytest.mark.parametrize("number", [0, 4, 99])

@@ -172,3 +172,13 @@ def test_complete_refuses_an_etag_the_bucket_does_not_hold(client, lecture):
     assert response.status_code == 409
     assert response.json()["extra"] == {"parts": [2]}
     assert Upload.objects.get(pk=upload["id"]).state == "open"
+
+
+def test_the_bucket_cors_command_lets_the_platforms_pages_upload_and_read_etags(s3_server):
+    from django.core.management import call_command
+
+    call_command("upload_bucket_cors", origin=["https://lms.example.org"])
+
+    rules = s3_server.client().get_bucket_cors(Bucket=s3_server.bucket)["CORSRules"]
+    assert rules[0]["AllowedOrigins"] == ["https://lms.example.org"]
+    assert "PUT" in rules[0]["AllowedMethods"] and rules[0]["ExposeHeaders"] == ["ETag"]
