@@ -165,6 +165,16 @@ def process_tree(pid: int) -> list[int]:
     return pids
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes (their threads included)."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def proc_kib(pid: int, field_name: str) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(field_name + ":"):
@@ -298,6 +308,7 @@ class Run:
     baseline_nosync_s: float | None
     rss_growth_mib: float
     hwm_growth_mib: float
+    server_cpu_s: float
 
 
 @dataclass
@@ -373,11 +384,14 @@ def bench_mode(mode: str, source: Path, args: argparse.Namespace, work: Path) ->
         result = ModeResult(mode=mode, size=source.stat().st_size)
         for index in range(args.runs):
             settle()
-            sampler = MemorySampler(process_tree(master))
+            pids = process_tree(master)
+            sampler = MemorySampler(pids)
+            cpu_before = cpu_seconds(pids)
             started = time.perf_counter()
             with sampler.sampling():
                 created = upload(api, setup["lecture"], source, args.concurrency)
             upload_s = time.perf_counter() - started
+            server_cpu = cpu_seconds(pids) - cpu_before
             result.part_size = created["part_size"]
             rss, hwm = sampler.growth_mib(), sampler.hwm_growth_mib()
             settle()
@@ -405,11 +419,12 @@ def bench_mode(mode: str, source: Path, args: argparse.Namespace, work: Path) ->
                 listed = s3_client.list_objects_v2(Bucket=bucket, Prefix="uploads/")
                 for found in listed.get("Contents", []):
                     s3_client.delete_object(Bucket=bucket, Key=found["Key"])
-            run = Run(upload_s, baseline_s, nosync_s, rss, hwm)
+            run = Run(upload_s, baseline_s, nosync_s, rss, hwm, server_cpu)
             result.runs.append(run)
             print(
                 f"  {mode} run {index + 1}: upload {upload_s:.2f} s, baseline {baseline_s:.2f} s"
                 + (f" (copy without fsync {nosync_s:.2f} s)" if nosync_s is not None else "")
+                + f", web server CPU {server_cpu:.2f} s"
                 + f", RSS growth {rss:.1f} MiB (peak HWM growth {hwm:.1f} MiB)",
                 flush=True,
             )
@@ -485,12 +500,14 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="lms-bench-upload-"))
     try:
         source = work / "lecture.mp4"
+        print(f"load average before: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)")
         print(f"writing {args.size_mb} MiB of random data to {source} ...", flush=True)
         make_file(source, args.size_mb * MIB)
         results = [
             bench_mode(mode.strip(), source, args, work) for mode in args.modes.split(",") if mode
         ]
         report(results, args)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

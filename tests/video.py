@@ -12,8 +12,22 @@ from lms.media.models import VideoAsset
 from media_pipeline import resolve_ffmpeg
 
 
-def make_clip(path: Path, *, seconds: float, size: str = "320x180", rate: int = 25) -> Path:
-    """A test pattern with a tone: real H.264/AAC in MP4, made by the ffmpeg the app uses."""
+def make_clip(
+    path: Path,
+    *,
+    seconds: float,
+    size: str = "320x180",
+    rate: int = 25,
+    noise: bool = False,
+) -> Path:
+    """A test pattern with a tone: real H.264/AAC in MP4, made by the ffmpeg the app uses.
+
+    `noise=True` makes a clip that compresses badly (noise, near-lossless): a second of it is
+    megabytes, for upload tests that need many parts from a short video."""
+    pattern = f"testsrc2=size={size}:rate={rate}:duration={seconds}"
+    quality = ["-qp", "8"] if noise else []
+    if noise:
+        pattern += ",noise=alls=40:allf=t"
     argv = [
         resolve_ffmpeg(),
         "-nostdin",
@@ -22,7 +36,7 @@ def make_clip(path: Path, *, seconds: float, size: str = "320x180", rate: int = 
         "-f",
         "lavfi",
         "-i",
-        f"testsrc2=size={size}:rate={rate}:duration={seconds}",
+        pattern,
         "-f",
         "lavfi",
         "-i",
@@ -31,6 +45,7 @@ def make_clip(path: Path, *, seconds: float, size: str = "320x180", rate: int = 
         "libx264",
         "-preset",
         "ultrafast",
+        *quality,
         "-pix_fmt",
         "yuv420p",
         "-c:a",

@@ -276,9 +276,10 @@ class LocalPartStore:
     @contextlib.contextmanager
     def finishing(self, upload: Upload) -> Iterator[None]:
         """Hold off writers while the upload is completed or discarded."""
-        try:
+        lock: int | None = None
+        with contextlib.suppress(FileNotFoundError):
             lock = os.open(self._dir(upload) / "lock", os.O_RDONLY)
-        except FileNotFoundError:
+        if lock is None:
             yield  # no part directory left to protect (completing checks `assembled`)
             return
         try:

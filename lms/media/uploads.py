@@ -329,7 +329,8 @@ def upload_start(
 
     `head` is the file's first min(64 KiB, size) bytes. Raises AppError `empty_file`,
     `file_too_large`, `invalid_head`; UploadRejected (422) `not_a_video`,
-    `playlist_or_reference_file` when the head shows the file is no video.
+    `playlist_or_reference_file` when the head shows the file is no video; Conflict
+    `too_many_uploads` past UPLOAD_MAX_OPEN_PER_USER open uploads (each holds storage).
     """
     _check_size(size)
     if len(head) != min(HEAD_BYTES, size):
@@ -339,6 +340,16 @@ def upload_start(
             code="invalid_head",
         )
     _refuse_unless_video(head)
+    limit = int(settings.UPLOAD_MAX_OPEN_PER_USER)
+    if Upload.objects.filter(uploaded_by=user, state=State.OPEN).count() >= limit:
+        raise Conflict(
+            _(
+                "You have %(count)s unfinished uploads. Finish or cancel one of them first, "
+                "or wait until they expire."
+            )
+            % {"count": limit},
+            code="too_many_uploads",
+        )
     backend = default_backend()
     store = part_store(backend)
     now = timezone.now()

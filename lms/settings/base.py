@@ -307,6 +307,7 @@ UPLOAD_PART_URL_TTL_SECONDS = env.int("UPLOAD_PART_URL_TTL_SECONDS", default=15 
 UPLOAD_EXPIRE_HOURS = env.float("UPLOAD_EXPIRE_HOURS", default=24.0)
 UPLOAD_RECORD_RETENTION_DAYS = env.int("UPLOAD_RECORD_RETENTION_DAYS", default=7)
 UPLOAD_CLEANUP_SECONDS = env.int("UPLOAD_CLEANUP_SECONDS", default=15 * 60)
+UPLOAD_MAX_OPEN_PER_USER = env.int("UPLOAD_MAX_OPEN_PER_USER", default=20)
 CELERY_TASK_ROUTES["lms.media.tasks.uploads_cleanup"] = {"queue": CELERY_TASK_DEFAULT_QUEUE}
 CELERY_BEAT_SCHEDULE["media-uploads-cleanup"] = {
     "task": "lms.media.tasks.uploads_cleanup",

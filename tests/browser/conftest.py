@@ -4,6 +4,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -43,6 +44,27 @@ def close_quietly(context: BrowserContext) -> None:
         page.wait_for_timeout(200)
     context.close()
     time.sleep(0.5)
+
+
+def signed_in_context(browser: Browser, base_url: str, user: Any) -> BrowserContext:
+    """A Korean browser context signed in as `user` (session cookie from Django's test client)."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context = browser.new_context(base_url=base_url, locale="ko-KR")
+    context.set_default_timeout(20_000)
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": base_url,
+            }
+        ]
+    )
+    return context
 
 
 @pytest.fixture(scope="session")
@@ -105,25 +127,10 @@ def watch_lecture(transactional_db, settings, tmp_path, lecture_clip):
 @pytest.fixture
 def member_page(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
     """A page signed in as a fresh member (session cookie from Django's test client)."""
-    from django.conf import settings
-    from django.test import Client
-
     from tests.factories import UserFactory
 
     user = UserFactory()
-    client = Client()
-    client.force_login(user)
-    context = browser.new_context(base_url=live_server.url, locale="ko-KR")
-    context.set_default_timeout(20_000)
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
+    context = signed_in_context(browser, live_server.url, user)
     page = context.new_page()
     page.user = user  # type: ignore[attr-defined]
     yield page

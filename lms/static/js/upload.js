@@ -45,8 +45,6 @@ function formatClock(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
 function setState(state) {
   panel.dataset.uploadState = state;
 }
@@ -132,6 +130,7 @@ class ResumableUpload {
     this.held = new Map(); // part number -> {size, etag}: what the server holds
     this.loading = new Map(); // part number -> bytes sent so far
     this.requests = new Set();
+    this.wakers = new Set(); // resolves pending waits (backoff, offline) when cancelled
     this.cancelled = false;
     this.samples = [];
   }
@@ -139,7 +138,13 @@ class ResumableUpload {
   async run() {
     setState("preparing");
     say(t.preparing);
-    this.upload = await this.resumeOrStart();
+    this.upload = await this.retrying(() => this.resumeOrStart());
+    if (this.upload.state === "completed") {
+      // Completed already (the answer to "complete" was lost): nothing left to send.
+      clearRecord();
+      const statusUrl = config.videoStatusUrl.replace("/0/", `/${this.upload.asset}/`);
+      return { video: await this.retrying(() => api("GET", statusUrl)) };
+    }
     for (const part of this.upload.parts) this.held.set(part.number, part);
     if (this.held.size) {
       say(format(t.resuming, { done: this.held.size, total: this.upload.parts_count }));
@@ -164,7 +169,9 @@ class ResumableUpload {
     if (record && record.fingerprint === fingerprint(this.file)) {
       try {
         const upload = await api("GET", uploadUrl(record.id));
-        if (upload.state === "open") return upload;
+        if (upload.state === "open" || (upload.state === "completed" && upload.asset)) {
+          return upload;
+        }
       } catch (error) {
         if (!(error instanceof ApiError && error.status === 404)) throw error;
       }
@@ -211,6 +218,7 @@ class ResumableUpload {
         } catch (error) {
           // One part failed for good: stop the others rather than send parts in vain.
           failure = failure || error;
+          this.stopping = true;
           for (const xhr of this.requests) xhr.abort();
           return;
         } finally {
@@ -219,6 +227,7 @@ class ResumableUpload {
         }
       }
     };
+    this.stopping = false;
     const workers = Array.from({ length: Math.max(1, this.upload.concurrency) }, worker);
     await Promise.all(workers);
     if (this.cancelled) throw new Cancelled();
@@ -226,19 +235,32 @@ class ResumableUpload {
   }
 
   async sendPart(number) {
+    return this.retrying(
+      async () => {
+        const target = await api("POST", `${uploadUrl(this.upload.id)}/parts/${number}/url`);
+        const start = (number - 1) * this.upload.part_size;
+        const etag = await this.put(target, this.file.slice(start, start + target.size), number);
+        return { number, size: target.size, etag };
+      },
+      () => {
+        this.loading.delete(number);
+        this.render();
+      },
+    );
+  }
+
+  // Run `step` until it succeeds, after transient failures (the network, a busy server)
+  // with exponential backoff and jitter, waiting for the connection while offline.
+  async retrying(step, onFailure = () => {}) {
     let failures = 0;
     for (;;) {
       if (this.cancelled) throw new Cancelled();
       if (!navigator.onLine) await this.waitOnline();
       try {
-        const target = await api("POST", `${uploadUrl(this.upload.id)}/parts/${number}/url`);
-        const start = (number - 1) * this.upload.part_size;
-        const etag = await this.put(target, this.file.slice(start, start + target.size), number);
-        return { number, size: target.size, etag };
+        return await step();
       } catch (error) {
         if (this.cancelled) throw new Cancelled();
-        this.loading.delete(number);
-        this.render();
+        onFailure();
         if (!transient(error)) throw error;
         if (navigator.onLine) failures += 1;
         if (failures >= MAX_ATTEMPTS) throw error;
@@ -247,7 +269,8 @@ class ResumableUpload {
         if (navigator.onLine) {
           setState("retrying");
           say(format(t.retrying, { seconds: Math.ceil(wait / 1000) }));
-          await sleep(wait);
+          await this.pause(wait);
+          if (!this.cancelled) setState("uploading");
         } else {
           await this.waitOnline();
         }
@@ -255,10 +278,24 @@ class ResumableUpload {
     }
   }
 
+  pause(ms, untilOnline = false) {
+    return new Promise((resolve) => {
+      const done = () => {
+        this.wakers.delete(done);
+        clearTimeout(timer);
+        window.removeEventListener("online", done);
+        resolve();
+      };
+      const timer = untilOnline ? null : setTimeout(done, ms);
+      if (untilOnline) window.addEventListener("online", done);
+      this.wakers.add(done);
+    });
+  }
+
   async waitOnline() {
     setState("offline");
     say(t.offline);
-    await new Promise((resolve) => window.addEventListener("online", resolve, { once: true }));
+    await this.pause(0, true);
     if (!this.cancelled) {
       setState("uploading");
       say("");
@@ -267,6 +304,10 @@ class ResumableUpload {
 
   put(target, blob, number) {
     return new Promise((resolve, reject) => {
+      if (this.cancelled || this.stopping) {
+        reject(new Cancelled()); // stopped while this part's URL was on its way
+        return;
+      }
       const xhr = new XMLHttpRequest();
       this.requests.add(xhr);
       xhr.open(target.method, target.url);
@@ -309,6 +350,7 @@ class ResumableUpload {
     setState("completing");
     say(t.completing);
     for (let round = 0; ; round += 1) {
+      if (this.cancelled) throw new Cancelled();
       const parts = [...this.held.values()]
         .sort((a, b) => a.number - b.number)
         .map((part) => ({ number: part.number, etag: part.etag }));
@@ -326,7 +368,7 @@ class ResumableUpload {
         }
         if (transient(error) && round < MAX_ATTEMPTS) {
           if (!navigator.onLine) await this.waitOnline();
-          else await sleep(RETRY_BASE_MS * 2 ** round);
+          else await this.pause(RETRY_BASE_MS * 2 ** round);
           continue;
         }
         throw error;
@@ -337,6 +379,7 @@ class ResumableUpload {
   async cancel() {
     this.cancelled = true;
     for (const xhr of this.requests) xhr.abort();
+    for (const wake of [...this.wakers]) wake();
     clearRecord();
     if (this.upload) await api("DELETE", uploadUrl(this.upload.id)).catch(() => {});
   }

@@ -465,3 +465,17 @@ def test_an_instructor_removed_from_the_course_loses_the_upload(client, instruct
     lecture.course.instructors.remove(instructor)
 
     assert client.get(f"/api/v1/uploads/{upload['id']}").status_code == 404
+
+
+def test_a_person_may_hold_only_so_many_unfinished_uploads(client, lecture, settings):
+    settings.UPLOAD_MAX_OPEN_PER_USER = 2
+    data = fake_video(PART)
+    first = _started(client, lecture, data)
+    _started(client, lecture, data)
+
+    refused = start(client, lecture, data)
+    client.delete(f"/api/v1/uploads/{first['id']}")
+    accepted = start(client, lecture, data)
+
+    assert refused.status_code == 409 and refused.json()["code"] == "too_many_uploads"
+    assert accepted.status_code == 201

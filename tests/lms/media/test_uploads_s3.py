@@ -62,6 +62,7 @@ def test_parts_go_straight_to_the_bucket_and_complete_stores_the_object(
         (1, PART, sent[0].headers["ETag"]),
         (2, 1000, sent[1].headers["ETag"]),
     ]
+    stale = client.post(f"/api/v1/uploads/{upload['id']}/parts/1/url").json()["url"]
     with django_capture_on_commit_callbacks() as callbacks:
         response = complete(
             client,
@@ -71,6 +72,8 @@ def test_parts_go_straight_to_the_bucket_and_complete_stores_the_object(
 
     assert response.status_code == 200, response.json()
     assert len(callbacks) == 1
+    late = requests.put(stale, data=part_bytes(data, PART, 1), timeout=30)
+    assert late.status_code == 404 and b"NoSuchUpload" in late.content
     bucket = s3_server.client()
     key = _key(s3, upload["id"])
     assert bucket.head_object(Bucket=s3_server.bucket, Key=key)["ContentLength"] == len(data)
