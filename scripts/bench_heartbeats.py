@@ -68,6 +68,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--worker-class", default="gthread")
     p.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     p.add_argument("--db-name", default="lms_bench")
+    p.add_argument(
+        "--auth",
+        choices=["key", "token"],
+        default="key",
+        help="heartbeats with the page key the player sends (key) or an API token (token)",
+    )
     p.add_argument("--keep-db", action="store_true")
     p.add_argument("--port", type=int, default=0, help="default: a free port")
     p.add_argument(
@@ -119,6 +125,7 @@ def drop_database(args: argparse.Namespace) -> None:
 @dataclass
 class Member:
     token: str
+    key: str  # the signed key a lecture page gives its player
     lecture: int  # index into the lecture list
     position: float
     session: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -133,6 +140,7 @@ def seed(args: argparse.Namespace) -> tuple[list[int], list[Member]]:
 
     from lms.accounts.models import User
     from lms.catalog.models import Category, Course, Lecture, Status
+    from lms.learning.auth import heartbeat_key_make
     from lms.learning.models import CourseProgress, HeartbeatSession, LectureProgress
 
     rng = random.Random(7)
@@ -165,10 +173,12 @@ def seed(args: argparse.Namespace) -> tuple[list[int], list[Member]]:
     members = []
     rows = []
     sessions = []
-    for token in tokens:
+    for user, token in zip(users, tokens, strict=True):
         lecture = rng.randrange(args.lectures)
         position = round(rng.uniform(0, args.lecture_seconds * 0.95), 3)
-        member = Member(token=token.key, lecture=lecture, position=position)
+        member = Member(
+            token=token.key, key=heartbeat_key_make(user), lecture=lecture, position=position
+        )
         members.append(member)
         # Mid-viewing: the player session of the page is already known to the server.
         sessions.append(
@@ -222,19 +232,33 @@ def report_body(member: Member, lecture_ids: list[int], duration: int, now: floa
     return json.dumps(body).encode()
 
 
-def count_queries(lecture_ids: list[int], members: list[Member], duration: int) -> dict[str, int]:
+def heartbeat_auth(member: Member, auth: str) -> str:
+    """The Authorization header of a heartbeat: the page key, as the player sends it, or the
+    member's API token."""
+    return f"Heartbeat {member.key}" if auth == "key" else f"Token {member.token}"
+
+
+def count_queries(
+    lecture_ids: list[int], members: list[Member], duration: int, auth: str
+) -> dict[str, int]:
     """Queries of one request of each kind, in-process (as gunicorn would run them)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    member = Member(token=members[0].token, lecture=members[0].lecture, position=0.0)
+    first = members[0]
+    member = Member(token=first.token, key=first.key, lecture=first.lecture, position=0.0)
     client = Client(HTTP_AUTHORIZATION=f"Token {member.token}")
     counts = {}
     for name in ("first heartbeat of a session", "heartbeat"):
         body = report_body(member, lecture_ids, duration, time.monotonic())
         with CaptureQueriesContext(connection) as ctx:
-            response = client.post(HEARTBEATS, body, content_type="application/json")
+            response = client.post(
+                HEARTBEATS,
+                body,
+                content_type="application/json",
+                HTTP_AUTHORIZATION=heartbeat_auth(member, auth),
+            )
         assert response.status_code == 200, response.content
         counts[name] = len(ctx)
     with CaptureQueriesContext(connection) as ctx:
@@ -269,13 +293,13 @@ class Connection:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, method: str, path: str, token: str | None, body: bytes) -> int:
+    async def request(self, method: str, path: str, auth: str | None, body: bytes) -> int:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
         head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        if token:
-            head += f"Authorization: Token {token}\r\n"
+        if auth:
+            head += f"Authorization: {auth}\r\n"
         if body:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
         self.writer.write(head.encode() + b"\r\n" + body)
@@ -506,7 +530,7 @@ def main() -> int:
     from django.db import connections
 
     lecture_ids, members = seed(args)
-    queries = count_queries(lecture_ids, members, args.lecture_seconds)
+    queries = count_queries(lecture_ids, members, args.lecture_seconds, args.auth)
     connections.close_all()
 
     duration = args.lecture_seconds
@@ -519,13 +543,14 @@ def main() -> int:
         return (
             "POST",
             HEARTBEATS,
-            member.token,
+            heartbeat_auth(member, args.auth),
             report_body(member, lecture_ids, duration, time.monotonic()),
         )
 
     def get_progress() -> tuple[str, str, str | None, bytes]:
         member = members[rng.randrange(len(members))]
-        return "GET", f"/api/v1/progress/lectures/{lecture_ids[member.lecture]}", member.token, b""
+        path = f"/api/v1/progress/lectures/{lecture_ids[member.lecture]}"
+        return "GET", path, f"Token {member.token}", b""
 
     def floor() -> tuple[str, str, str | None, bytes]:
         return "GET", f"/api/v1/progress/lectures/{lecture_ids[0]}", None, b""
@@ -606,7 +631,7 @@ def main() -> int:
 
     print()
     load_after = os.getloadavg()
-    print(f"queries per request (in-process): {queries}")
+    print(f"queries per request (in-process, heartbeats with --auth {args.auth}): {queries}")
     print(
         f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} "
         f"({os.cpu_count()} cores; other work on the machine competes for them)"

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
 from lms.learning import selectors as learning
+from lms.learning.auth import heartbeat_key_make
 from lms.media import playback
 
 from .models import Course, Lecture
@@ -67,6 +68,7 @@ def lecture_page_context(*, user: User, course: Course, lecture: Lecture) -> dic
         "rate": float(user.playback_rate),
         "captions": [{"lang": c.language, "label": c.get_language_display()} for c in captions],
         "heartbeatUrl": reverse("api-progress-heartbeats"),
+        "heartbeatKey": heartbeat_key_make(user),
         "courseProgressUrl": reverse("api-progress-course", args=[course.pk]),
         "preferencesUrl": reverse("api-preferences"),
         "text": player_text(),

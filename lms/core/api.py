@@ -21,12 +21,20 @@ def _flatten(detail: Any) -> str:
     return str(detail)
 
 
+def error_body(exc: AppError | exceptions.APIException) -> dict[str, Any]:
+    """The `{"message", "code", "extra"}` body of an application or DRF error."""
+    if isinstance(exc, AppError):
+        return {"message": exc.message, "code": exc.code, "extra": exc.extra}
+    detail = exc.detail
+    codes = exc.get_codes()
+    code = codes if isinstance(codes, str) else getattr(exc, "default_code", "error")
+    extra = detail if isinstance(detail, dict) else {}
+    return {"message": _flatten(detail), "code": code, "extra": extra}
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, AppError):
-        return Response(
-            {"message": exc.message, "code": exc.code, "extra": exc.extra},
-            status=exc.status_code,
-        )
+        return Response(error_body(exc), status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
         extra = exc.message_dict if hasattr(exc, "error_dict") else {"errors": exc.messages}
         return Response(
@@ -39,9 +47,5 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     if isinstance(exc, exceptions.APIException):
-        detail = exc.detail
-        codes = exc.get_codes()
-        code = codes if isinstance(codes, str) else getattr(exc, "default_code", "error")
-        extra = detail if isinstance(detail, dict) else {}
-        response.data = {"message": _flatten(detail), "code": code, "extra": extra}
+        response.data = error_body(exc)
     return response

@@ -13,11 +13,9 @@ from django.core.cache import BaseCache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -28,7 +26,8 @@ from rest_framework.views import APIView
 from lms.accounts.models import User
 from lms.core.errors import AppError
 
-from . import policy, progress_sql, selectors, services
+from . import policy, selectors, services
+from .auth import HeartbeatHeaderAuthentication
 
 # 50 reports of up to 500 ranges each fit well within this.
 MAX_HEARTBEAT_BODY_BYTES = 512 * 1024
@@ -44,31 +43,6 @@ def _throttle_cache() -> BaseCache:
     return LocMemCache("lms-heartbeat-throttle", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
 
 
-class HeartbeatTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication with the look-up compiled once (see progress_sql)."""
-
-    def authenticate_credentials(self, key: str) -> tuple[User, str]:
-        user = progress_sql.token_user(key=key)
-        if user is None:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
-        if not user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return user, key
-
-
-class HeartbeatTokenScheme(OpenApiAuthenticationExtension):
-    """The schema's name for it: the same `Authorization: Token <key>` as `tokenAuth`, under
-    a name of its own (drf-spectacular refuses two classes under one name)."""
-
-    target_class = HeartbeatTokenAuthentication
-    name = "heartbeatTokenAuth"
-
-    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
-        return build_bearer_security_scheme_object(  # type: ignore[no-any-return]
-            header_name="Authorization", token_prefix=self.target.keyword
-        )
-
-
 class HeartbeatThrottle(ScopedRateThrottle):
     """Per-member limit on heartbeats (scope `heartbeats` in DEFAULT_THROTTLE_RATES)."""
 
@@ -81,6 +55,27 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+def heartbeat_body_parse(stream: Any) -> Any:
+    """The JSON of a heartbeat request body: at most MAX_HEARTBEAT_BODY_BYTES, no NaN or
+    Infinity. Raises PayloadTooLarge or ParseError."""
+    raw = stream.read(MAX_HEARTBEAT_BODY_BYTES + 1) if stream is not None else b""
+    if len(raw) > MAX_HEARTBEAT_BODY_BYTES:
+        raise PayloadTooLarge(
+            _("The request body is larger than %(limit)s bytes.")
+            % {"limit": MAX_HEARTBEAT_BODY_BYTES}
+        )
+    try:
+        return json.loads(raw.decode(settings.DEFAULT_CHARSET), parse_constant=_refuse)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise exceptions.ParseError(
+            _("The body is not valid JSON: %(error)s") % {"error": exc}
+        ) from None
+
+
+def _refuse(name: str) -> None:
+    raise ValueError(_("%(name)s is not a number JSON allows") % {"name": name})
+
+
 class StrictJSONParser(BaseParser):
     """JSON without NaN or Infinity, and with a size limit (DRF reads the stream itself, so
     Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not apply)."""
@@ -88,22 +83,7 @@ class StrictJSONParser(BaseParser):
     media_type = "application/json"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        raw = stream.read(MAX_HEARTBEAT_BODY_BYTES + 1) if stream is not None else b""
-        if len(raw) > MAX_HEARTBEAT_BODY_BYTES:
-            raise PayloadTooLarge(
-                _("The request body is larger than %(limit)s bytes.")
-                % {"limit": MAX_HEARTBEAT_BODY_BYTES}
-            )
-        try:
-            return json.loads(raw.decode(settings.DEFAULT_CHARSET), parse_constant=_refuse)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise exceptions.ParseError(
-                _("The body is not valid JSON: %(error)s") % {"error": exc}
-            ) from None
-
-
-def _refuse(name: str) -> None:
-    raise ValueError(_("%(name)s is not a number JSON allows") % {"name": name})
+        return heartbeat_body_parse(stream)
 
 
 class ProgressErrorSerializer(serializers.Serializer[Any]):
@@ -245,7 +225,7 @@ class HeartbeatApi(APIView):
     `navigator.sendBeacon` cannot send that header). Flush reports queued while offline as one
     batch. On a 4xx, drop the report: it will never be accepted."""
 
-    authentication_classes = (SessionAuthentication, HeartbeatTokenAuthentication)
+    authentication_classes = (SessionAuthentication, HeartbeatHeaderAuthentication)
     permission_classes = (IsAuthenticated,)
     parser_classes = (StrictJSONParser,)
     throttle_classes = (HeartbeatThrottle,)
@@ -261,20 +241,22 @@ class HeartbeatApi(APIView):
         responses={200: HeartbeatResponseSerializer, **_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = request.data
-        if not isinstance(data, dict):
-            raise AppError(
-                _('Send one report object or {"reports": [...]}.'), code="invalid_report"
-            )
-        reports = data.get("reports", [data])
-        if not isinstance(reports, list):
-            raise AppError(_("“reports” must be a list."), code="invalid_report")
-        user = cast(User, request.user)
-        results = services.progress_record(user=user, reports=reports)
-        lectures = [
+        return Response(heartbeat_answer(cast(User, request.user), request.data))
+
+
+def heartbeat_answer(user: User, data: Any) -> dict[str, Any]:
+    """Record the reports in a parsed heartbeat body; the response body. Raises AppError."""
+    if not isinstance(data, dict):
+        raise AppError(_('Send one report object or {"reports": [...]}.'), code="invalid_report")
+    reports = data.get("reports", [data])
+    if not isinstance(reports, list):
+        raise AppError(_("“reports” must be a list."), code="invalid_report")
+    results = services.progress_record(user=user, reports=reports)
+    return {
+        "lectures": [
             {**_progress_data(r.progress), "refused_seconds": r.refused_seconds} for r in results
         ]
-        return Response({"lectures": lectures})
+    }
 
 
 class LectureProgressApi(APIView):

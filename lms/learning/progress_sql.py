@@ -210,3 +210,23 @@ def token_user(*, key: str, using: str = "default") -> User | None:
     if values is None:
         return None
     return cast(User, _TOKEN_USER.build(connection, values, _token_converters(using)))
+
+
+@cache
+def _user_sql(alias: str) -> str:
+    qn = connections[alias].ops.quote_name
+    user = qn(User._meta.db_table)
+    select = f"SELECT {', '.join(_TOKEN_USER.columns(qn))} FROM {user} u"  # noqa: S608
+    return f"{select} WHERE u.{qn('id')} = %s"
+
+
+def user_by_pk(*, pk: int, using: str = "default") -> User | None:
+    """`User.objects.filter(pk=pk).first()`, compiled once (the player's heartbeat key names
+    the member by id)."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(_user_sql(using), [pk])
+        values = cursor.fetchone()
+    if values is None:
+        return None
+    return cast(User, _TOKEN_USER.build(connection, values, _token_converters(using)))

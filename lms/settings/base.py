@@ -53,6 +53,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Heartbeats with a key in the Authorization header are answered here, before the
+    # session, CSRF and template middleware (lms/learning/fastpath.py).
+    "lms.learning.fastpath.HeartbeatFastPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "lms.core.middleware.KoreanFirstLocaleMiddleware",
@@ -99,7 +102,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
-    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # A ping before the first query of each request: a restarted PostgreSQL costs no failed
+    # request, for one round trip per request (turn off behind a pooler that checks itself).
+    DATABASES["default"].setdefault(
+        "CONN_HEALTH_CHECKS", env.bool("DB_CONN_HEALTH_CHECKS", default=True)
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -249,6 +256,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "lms.media.tasks.watchdog",
         "schedule": float(TRANSCODE_WATCHDOG_SECONDS),
     },
+}
+
+# How long the key the lecture page gives its player stays valid (it also ends with a password
+# change); after it the player falls back to the session cookie.
+HEARTBEAT_KEY_MAX_AGE = env.int("HEARTBEAT_KEY_MAX_AGE", default=12 * 3600)
+# A checked key is trusted this long without a database look-up (lms/learning/auth.py).
+HEARTBEAT_KEY_CACHE_SECONDS = env.int("HEARTBEAT_KEY_CACHE_SECONDS", default=60)
+# Player sessions (one per page load) are remembered this long to tell whose a report is; a
+# daily task forgets older ones.
+HEARTBEAT_SESSION_DAYS = env.int("HEARTBEAT_SESSION_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["learning-heartbeat-sessions-prune"] = {
+    "task": "lms.learning.tasks.heartbeat_sessions_prune",
+    "schedule": 24 * 3600.0,
 }
 
 REST_FRAMEWORK = {

@@ -116,3 +116,35 @@ def test_reports_made_offline_arrive_when_the_network_returns(member_page: Page,
 
     covered = _coverage(member_page, watch_lecture)
     assert any(a <= 5.0 <= b for a, b, *_ in covered)
+
+
+def test_reports_use_the_page_key_and_fall_back_to_the_session_when_it_expired(
+    member_page: Page, watch_lecture, settings
+):
+    sent: list[tuple[str | None, int]] = []
+
+    def record(response) -> None:
+        if response.request.method == "POST" and "/progress/heartbeats" in response.url:
+            headers = response.request.headers
+            scheme = (headers.get("authorization") or "session").split()[0]
+            sent.append((scheme, response.status))
+
+    member_page.on("response", record)
+    _start(member_page)
+    _play_until(member_page, 2)
+    _pause_and_flush(member_page)
+    assert sent and all(item == ("Heartbeat", 200) for item in sent)
+
+    # A page rendered with a key that expires at once (a tab left open past its age).
+    settings.HEARTBEAT_KEY_MAX_AGE = -1
+    sent.clear()
+    member_page.reload()
+    member_page.wait_for_function("document.querySelector('video').readyState >= 2")
+    member_page.evaluate("() => { const v = document.querySelector('video'); v.play(); }")
+    _play_until(member_page, 4)
+    _pause_and_flush(member_page)
+
+    assert sent[:2] == [("Heartbeat", 403), ("session", 200)]
+    assert all(scheme == "session" for scheme, _status in sent[1:])
+    covered = _coverage(member_page, watch_lecture)
+    assert covered[-1][1] >= 3.5

@@ -337,6 +337,22 @@ function queueReport() {
 }
 
 let flushing = false;
+// The key the page was rendered with (see lms/learning/auth.py): the server's short path for
+// heartbeats; null → the session cookie and the CSRF header.
+let heartbeatKey = config.heartbeatKey || null;
+
+function sendReports(batch, keepalive) {
+  const headers = { "Content-Type": "application/json" };
+  if (heartbeatKey) headers.Authorization = `Heartbeat ${heartbeatKey}`;
+  else headers["X-CSRFToken"] = csrfToken();
+  return fetch(config.heartbeatUrl, {
+    method: "POST",
+    credentials: "same-origin",
+    keepalive,
+    headers,
+    body: JSON.stringify({ reports: batch }),
+  });
+}
 
 async function flush({ keepalive = false } = {}) {
   if (flushing && !keepalive) return;
@@ -345,13 +361,16 @@ async function flush({ keepalive = false } = {}) {
   const batch = queue.slice(0, 50);
   flushing = true;
   try {
-    const response = await fetch(config.heartbeatUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      keepalive,
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify({ reports: batch }),
-    });
+    let response = await sendReports(batch, keepalive);
+    if (response.status === 403 && heartbeatKey) {
+      const refusal = await response.clone().json().catch(() => ({}));
+      if (refusal.code === "authentication_failed") {
+        // The page's key has expired (a tab left open for a day) or the password changed:
+        // carry on with the session cookie, which the server checks as for any page.
+        heartbeatKey = null;
+        response = await sendReports(batch, keepalive);
+      }
+    }
     if (response.ok || (response.status >= 400 && response.status < 500 && response.status !== 429)) {
       // Accepted, or refused for good (a 4xx will never be accepted): drop them.
       const sent = new Set(batch.map((r) => `${r.session}/${r.seq}`));

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from lms.catalog.models import Course, Lecture
 from lms.learning.api import HeartbeatThrottle
+from lms.learning.auth import recent_keys
 from tests.factories import CourseFactory, LectureFactory
 
 HEARTBEATS_URL = "/api/v1/progress/heartbeats"
@@ -19,8 +20,10 @@ HEARTBEATS_URL = "/api/v1/progress/heartbeats"
 def _fresh_throttle_counts() -> Iterator[None]:
     # Throttle counts live in the (per-process) cache; user ids repeat across tests.
     HeartbeatThrottle.cache.clear()
+    recent_keys.clear()
     yield
     HeartbeatThrottle.cache.clear()
+    recent_keys.clear()
 
 
 def report(

@@ -451,3 +451,19 @@ def test_coverage_split_into_too_many_ranges_is_refused(member, lecture):
 
     assert error.value.code == "coverage_too_fragmented"
     assert snapshot(member) == before
+
+
+def test_the_daily_task_prunes_sessions_older_than_the_setting(member, lecture, settings):
+    from lms.learning import tasks
+
+    old, recent = uuid.uuid4(), uuid.uuid4()
+    record(member, report(lecture, session=old, ranges=[]))
+    record(member, report(lecture, session=recent, ranges=[]))
+    HeartbeatSession.objects.filter(pk=old).update(created_at=timezone.now() - timedelta(days=8))
+    settings.HEARTBEAT_SESSION_DAYS = 7
+
+    assert tasks.heartbeat_sessions_prune() == 1  # as the worker runs it
+    assert list(HeartbeatSession.objects.values_list("pk", flat=True)) == [recent]
+    assert "lms.learning.tasks.heartbeat_sessions_prune" in {
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
+    }

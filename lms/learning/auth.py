@@ -1,0 +1,158 @@
+"""How a heartbeat says who sent it, in one cheap step.
+
+Three ways, all for the same member-only capability (report one's own watching):
+- `Authorization: Token <key>`: DRF's API token, for API clients (one indexed look-up).
+- `Authorization: Heartbeat <key>`: what the lecture page's player sends. The key is signed
+  by the server when it renders the page (Django's `signing`, HMAC-SHA256 with SECRET_KEY) and
+  names the member and a fingerprint of their password hash, so it stops working when the
+  password changes, when the member is deactivated, or after `HEARTBEAT_KEY_MAX_AGE`. Checking
+  it costs one primary-key look-up, against two (session, then user) plus CSRF for a session
+  cookie; and being a header, no other site can make a browser send it (no CSRF to check).
+- the session cookie (with the CSRF header), through the DRF view: the player falls back to it
+  when its key has expired (a tab left open for a day).
+"""
+
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from lms.accounts.models import User
+
+from . import progress_sql
+
+HEARTBEAT_KEYWORD = "Heartbeat"
+TOKEN_KEYWORD = "Token"  # noqa: S105 (the scheme name, not a secret)
+_SALT = "lms.learning.heartbeat-key"
+
+
+def _fingerprint(user: User) -> str:
+    # Django's own session-invalidation hash (an HMAC of the password hash): a password
+    # change ends every session and every heartbeat key with it.
+    return user.get_session_auth_hash()[:20]
+
+
+def heartbeat_key_make(user: User) -> str:
+    """The key the lecture page gives its player."""
+    return signing.dumps({"u": user.pk, "f": _fingerprint(user)}, salt=_SALT)
+
+
+class _RecentKeys:
+    """Keys checked in the last `HEARTBEAT_KEY_CACHE_SECONDS`, with their member: a watching
+    member's player sends the same key every ~10 s, and each would otherwise cost a database
+    look-up. Per process, bounded (emptied when full). A password change or deactivation
+    therefore reaches a key within that many seconds (0 turns the cache off)."""
+
+    MAX_ENTRIES = 50_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, User]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> User | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[0] < time.monotonic():
+            return None
+        return entry[1]
+
+    def put(self, key: str, user: User) -> None:
+        ttl = settings.HEARTBEAT_KEY_CACHE_SECONDS
+        if ttl <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + ttl, user)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+recent_keys = _RecentKeys()
+
+
+def heartbeat_key_user(key: str) -> User | None:
+    """The active member `key` was made for, or None if it is forged, expired or stale."""
+    try:
+        data = signing.loads(key, salt=_SALT, max_age=settings.HEARTBEAT_KEY_MAX_AGE)
+    except signing.BadSignature:  # also SignatureExpired
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
+    cached = recent_keys.get(key)
+    if cached is not None:
+        return cached
+    user = progress_sql.user_by_pk(pk=data["u"])
+    if user is None or not user.is_active:
+        return None
+    if not constant_time_compare(_fingerprint(user), str(data.get("f", ""))):
+        return None
+    recent_keys.put(key, user)
+    return user
+
+
+def header_user(header: bytes) -> User | None:
+    """The member an `Authorization` header names with one of the two schemes above, or None
+    when it uses neither (another authenticator may know it). A header in one of our schemes
+    that does not check out raises AuthenticationFailed."""
+    parts = header.split()
+    if not parts:
+        return None
+    keyword = parts[0].decode("latin-1").lower()
+    if keyword not in (HEARTBEAT_KEYWORD.lower(), TOKEN_KEYWORD.lower()):
+        return None
+    if len(parts) != 2:
+        raise exceptions.AuthenticationFailed(_("Invalid token header."))
+    try:
+        key = parts[1].decode("ascii")
+    except UnicodeDecodeError:
+        raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+    if keyword == TOKEN_KEYWORD.lower():
+        user = progress_sql.token_user(key=key)
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return user
+    user = heartbeat_key_user(key)
+    if user is None:
+        raise exceptions.AuthenticationFailed(
+            _("This page's progress key has expired. Reload the page.")
+        )
+    return user
+
+
+class HeartbeatHeaderAuthentication(BaseAuthentication):
+    """DRF's face of `header_user`: API tokens and the player's signed key."""
+
+    def authenticate(self, request: Request) -> tuple[User, None] | None:
+        user = header_user(get_authorization_header(request))
+        return None if user is None else (user, None)
+
+
+class HeartbeatHeaderScheme(OpenApiAuthenticationExtension):
+    """In the schema: `Authorization: Token <key>` (API clients) or `Heartbeat <key>` (the
+    player's signed key, from the lecture page)."""
+
+    target_class = HeartbeatHeaderAuthentication
+    name = "heartbeatAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
+        scheme = build_bearer_security_scheme_object(
+            header_name="Authorization", token_prefix=TOKEN_KEYWORD
+        )
+        scheme["description"] = (
+            "`Token <API token>` for API clients, or `Heartbeat <key>` with the signed key the "
+            "lecture page gives its player."
+        )
+        return scheme  # type: ignore[no-any-return]

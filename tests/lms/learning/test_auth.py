@@ -1,0 +1,126 @@
+"""The player's signed heartbeat key and the short path that answers header-authenticated
+heartbeats before the session middleware."""
+
+import json
+
+import pytest
+from django.core import signing
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from lms.learning.auth import heartbeat_key_make, recent_keys
+from lms.learning.models import LectureProgress
+from tests.factories import UserFactory
+
+from .conftest import HEARTBEATS_URL, report
+
+pytestmark = pytest.mark.django_db
+
+
+def post_with_key(key: str, body: dict, client: Client | None = None):
+    return (client or Client()).post(
+        HEARTBEATS_URL,
+        json.dumps(body),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Heartbeat {key}",
+    )
+
+
+def test_the_page_key_records_progress_for_its_member(member, lecture):
+    response = post_with_key(heartbeat_key_make(member), report(lecture, ranges=[[0, 10]]))
+
+    assert response.status_code == 200
+    assert response.json()["lectures"][0]["covered_seconds"] == 10
+    assert LectureProgress.objects.get().user == member
+
+
+def test_the_short_path_sets_no_cookie_and_needs_no_csrf(member, lecture):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)  # a session cookie is there too, and ignored
+
+    response = post_with_key(heartbeat_key_make(member), report(lecture), client)
+
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["X-Content-Type-Options"] == "nosniff"  # SecurityMiddleware ran
+
+
+@pytest.mark.parametrize("damage", ["forged", "expired", "password changed", "deactivated"])
+def test_a_bad_page_key_is_refused_and_stores_nothing(member, lecture, settings, damage):
+    key = heartbeat_key_make(member)
+    if damage == "forged":
+        other = UserFactory()
+        payload = signing.loads(key, salt="lms.learning.heartbeat-key")
+        key = signing.dumps({**payload, "u": other.pk}, key="not-the-secret-key")
+    elif damage == "expired":
+        settings.HEARTBEAT_KEY_MAX_AGE = -1
+    elif damage == "password changed":
+        member.set_password("a new password 2026")
+        member.save()
+    else:
+        member.is_active = False
+        member.save()
+
+    response = post_with_key(key, report(lecture))
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "authentication_failed"
+    assert not LectureProgress.objects.exists()
+
+
+def test_a_key_is_for_heartbeats_only(member, lecture):
+    client = Client()
+    response = client.get(
+        f"/api/v1/progress/lectures/{lecture.pk}",
+        HTTP_AUTHORIZATION=f"Heartbeat {heartbeat_key_make(member)}",
+    )
+
+    assert response.status_code in (401, 403)
+
+
+def test_errors_come_in_the_members_language(member, lecture):
+    client = Client()
+    body = report(lecture, rate=100)
+
+    korean = post_with_key(heartbeat_key_make(member), body, client)
+    client.cookies["django_language"] = "en"
+    english = post_with_key(heartbeat_key_make(member), body, client)
+
+    assert korean.status_code == english.status_code == 400
+    assert korean.json()["code"] == english.json()["code"] == "invalid_rate"
+    assert korean.json()["message"] != english.json()["message"]
+    assert any("\uac00" <= ch <= "\ud7a3" for ch in korean.json()["message"])
+
+
+def test_the_short_path_and_the_session_path_answer_alike(member, lecture):
+    """The same refused body through both stacks: same status and body."""
+    bad = report(lecture, ranges=[[20, 10]])
+    session_client = Client()
+    session_client.force_login(member)
+
+    by_key = post_with_key(heartbeat_key_make(member), bad)
+    by_session = session_client.post(
+        HEARTBEATS_URL, json.dumps(bad), content_type="application/json"
+    )
+
+    assert by_key.status_code == by_session.status_code == 400
+    assert by_key.json() == by_session.json()
+
+
+def test_a_checked_key_is_trusted_for_the_cache_time_only(member, lecture, settings):
+    settings.HEARTBEAT_KEY_CACHE_SECONDS = 60
+    key = heartbeat_key_make(member)
+    assert post_with_key(key, report(lecture)).status_code == 200
+    member.is_active = False
+    member.save()
+
+    # Within the cache time the key still works, without a look-up...
+    with CaptureQueriesContext(connection) as queries:
+        assert post_with_key(key, report(lecture)).status_code == 200
+    assert not any('"accounts_user"' in q["sql"] for q in queries.captured_queries)
+
+    # ...and with the cache off (or expired) it is checked again.
+    recent_keys.clear()
+    settings.HEARTBEAT_KEY_CACHE_SECONDS = 0
+    assert post_with_key(key, report(lecture)).status_code == 403
