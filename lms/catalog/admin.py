@@ -47,6 +47,9 @@ class CourseAdmin(admin.ModelAdmin):
     inlines = (LectureInline,)
     actions = ("publish_now", "submit_for_review", "archive")
     date_hierarchy = "publish_at"
+    # The model's ordering, said again: the lecture count's GROUP BY drops Meta.ordering, and
+    # the course autocomplete (bundles' course picker) would page through an unordered list.
+    ordering = ("-publish_at", "-id")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
         return (

@@ -3,8 +3,10 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +15,7 @@ from lms.accounts.models import User
 from lms.core.errors import AppError
 
 from . import selectors, services
-from .models import TranscodeJob, VideoAsset, VideoVersion
+from .models import TranscodeJob, Upload, UploadPart, VideoAsset, VideoVersion
 
 StrOrPromise = str | Promise
 
@@ -250,3 +252,96 @@ class TranscodeJobAdmin(admin.ModelAdmin):
             lambda j: services.transcode_retry(job=j, requested_by=_actor(request)),
             _("%(count)d encode(s) queued again."),
         )
+
+
+class UploadPartInline(admin.TabularInline):
+    """The parts the platform holds for an embedded-mode upload still under way (on S3, S3
+    holds them; completed and cancelled uploads have none left)."""
+
+    model = UploadPart
+    extra = 0
+    can_delete = False
+    fields = ("number", "size", "etag", "received_at")
+    readonly_fields = fields
+    ordering = ("number",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Upload)
+class UploadAdmin(admin.ModelAdmin):
+    """Uploads, to look at only: who sent what for which lecture, and where it stands. They
+    change through the upload API and the cleanup task; deleting a row by hand would leave its
+    parts in storage with nothing left to find them."""
+
+    list_display = (
+        "filename",
+        "uploaded_by",
+        "lecture",
+        "state",
+        "size_display",
+        "parts",
+        "started_at",
+        "expires_at",
+        "asset_link",
+    )
+    list_filter = ("state", "backend", "created_at")
+    search_fields = ("uploaded_by__email", "filename", "lecture__title")
+    list_select_related = ("uploaded_by", "lecture", "asset")
+    date_hierarchy = "created_at"
+    fields = (
+        "filename",
+        "uploaded_by",
+        "lecture",
+        "state",
+        "failure_code",
+        "size_display",
+        "part_size",
+        "parts",
+        "content_type",
+        "backend",
+        "key",
+        "s3_upload_id",
+        "asset_link",
+        "started_at",
+        "expires_at",
+        "finished_at",
+        "parts_deleted_at",
+    )
+    readonly_fields = fields
+    inlines = (UploadPartInline,)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Upload]:
+        return super().get_queryset(request).annotate(_received=Count("parts"))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description=_("size"), ordering="size")
+    def size_display(self, upload: Upload) -> str:
+        return filesizeformat(upload.size)
+
+    @admin.display(description=_("parts"))
+    def parts(self, upload: Upload) -> str:
+        """Received of all, where the platform holds the parts; on S3 only how many."""
+        if upload.backend == Upload.Backend.LOCAL and upload.state == Upload.State.OPEN:
+            return f"{upload._received} / {upload.parts_count}"  # type: ignore[attr-defined]
+        return str(upload.parts_count)
+
+    @admin.display(description=_("started at"), ordering="created_at")
+    def started_at(self, upload: Upload) -> Any:
+        return upload.created_at
+
+    @admin.display(description=_("video"), ordering="asset")
+    def asset_link(self, upload: Upload) -> str:
+        if upload.asset_id is None:
+            return "—"
+        url = reverse("admin:media_videoasset_change", args=[upload.asset_id])
+        return format_html('<a href="{}">{}</a>', url, upload.asset)

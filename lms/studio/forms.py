@@ -1,14 +1,14 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from lms.catalog.models import Category, Course, Lecture
+from lms.catalog.models import Course, Lecture
 
 from .models import LectureCaption
 
 
 class CourseForm(forms.ModelForm):
-    category = forms.ModelChoiceField(queryset=Category.objects.order_by("position"))
-
+    # `category` is the model's field, not a declared one, so that its label is the model's
+    # translated verbose name; Category's Meta already orders by position.
     class Meta:
         model = Course
         fields = ("category", "title", "title_en", "summary", "description", "level")

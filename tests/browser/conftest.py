@@ -4,6 +4,7 @@ import os
 import shutil
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -135,3 +136,19 @@ def member_page(browser: Browser, live_server, transactional_db) -> Iterator[Pag
     page.user = user  # type: ignore[attr-defined]
     yield page
     close_quietly(context)
+
+
+@pytest.fixture
+def embedded_storage(settings, tmp_path: Path) -> Path:
+    """The embedded mode's storage in a directory of this test's own, with 256 KiB upload
+    parts so that a short clip is sent in several parts."""
+    settings.UPLOAD_PART_SIZE = 256 * 1024
+    media = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media), "base_url": "/media/"},
+        },
+    }
+    return media

@@ -1,5 +1,10 @@
+import warnings
+from datetime import timedelta
+
 import pytest
 from django.contrib.messages import get_messages
+from django.core.paginator import UnorderedObjectListWarning
+from django.utils import timezone
 
 from lms.catalog.models import Bundle, Course, Status
 from tests.factories import (
@@ -74,3 +79,24 @@ def test_members_cannot_open_the_admin(member_client):
     response = member_client.get("/admin/catalog/course/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_course_picker_of_bundles_lists_courses_newest_first_in_a_stable_order(staff_client):
+    now = timezone.now()
+    CourseFactory(title="강좌 예전", publish_at=now - timedelta(days=10))
+    CourseFactory(title="강좌 최근", publish_at=now - timedelta(days=1))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnorderedObjectListWarning)
+        response = staff_client.get(
+            "/admin/autocomplete/",
+            {
+                "app_label": "catalog",
+                "model_name": "bundlecourse",
+                "field_name": "course",
+                "term": "강좌",
+            },
+        )
+
+    assert response.status_code == 200
+    assert [r["text"] for r in response.json()["results"]] == ["강좌 최근", "강좌 예전"]

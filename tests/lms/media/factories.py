@@ -1,8 +1,10 @@
 import uuid
+from datetime import timedelta
 
 import factory
+from django.utils import timezone
 
-from lms.media.models import TranscodeJob, VideoAsset, VideoVersion
+from lms.media.models import TranscodeJob, Upload, VideoAsset, VideoVersion
 from tests.factories import UserFactory
 
 
@@ -34,3 +36,18 @@ class TranscodeJobFactory(factory.django.DjangoModelFactory):
     version = factory.SubFactory(VideoVersionFactory)
     asset = factory.LazyAttribute(lambda j: j.version.asset)
     attempt = 1
+
+
+class UploadFactory(factory.django.DjangoModelFactory):
+    """An upload row only (embedded mode, four parts of 1 MiB); no parts are stored."""
+
+    class Meta:
+        model = Upload
+
+    uploaded_by = factory.SubFactory(UserFactory)
+    key = factory.LazyFunction(lambda: f"uploads/{uuid.uuid4().hex}")
+    filename = factory.Sequence(lambda n: f"{n}강 녹화본.mp4")
+    size = 4 * 1024 * 1024
+    part_size = 1024 * 1024
+    backend = Upload.Backend.LOCAL
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=24))

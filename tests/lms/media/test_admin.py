@@ -1,10 +1,11 @@
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from lms.media.models import TranscodeJob, VideoAsset
+from lms.media.models import TranscodeJob, Upload, UploadPart, VideoAsset
 from tests.factories import LectureFactory
 
-from .factories import TranscodeJobFactory, VideoVersionFactory
+from .factories import TranscodeJobFactory, UploadFactory, VideoAssetFactory, VideoVersionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +109,69 @@ def test_admin_cancel_action_cancels_the_running_encode(staff_client):
     job.refresh_from_db()
     assert response.status_code == 200
     assert job.state == State.CANCELLED
+
+
+def uploads_in_every_state() -> tuple[Upload, Upload]:
+    """An embedded upload under way with two of its four parts, and a completed one."""
+    open_upload = UploadFactory(
+        uploaded_by__email="kim@example.com",
+        uploaded_by__display_name="김강사",
+        filename="진행중.mp4",
+    )
+    for number in (1, 2):
+        UploadPart.objects.create(
+            upload=open_upload,
+            number=number,
+            size=open_upload.part_size,
+            etag=f"etag{number}",
+            received_at=timezone.now(),
+        )
+    done = UploadFactory(
+        uploaded_by__email="lee@example.com",
+        filename="완료.mp4",
+        state=Upload.State.COMPLETED,
+        lecture=LectureFactory(title="모니터링의 이해"),
+        asset=VideoAssetFactory(original_filename="완료.mp4"),
+    )
+    return open_upload, done
+
+
+def test_upload_changelist_shows_who_what_and_how_far_in_bounded_queries(
+    staff_client, django_assert_max_num_queries
+):
+    _, done = uploads_in_every_state()
+    for _ in range(5):
+        UploadFactory()
+
+    with django_assert_max_num_queries(12):
+        response = staff_client.get(reverse("admin:media_upload_changelist"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "김강사" in html and "모니터링의 이해" in html
+    assert ">조각<" in html and "2 / 4" in html  # parts received of all, while under way
+    assert reverse("admin:media_videoasset_change", args=[done.asset_id]) in html
+
+
+def test_upload_changelist_filters_by_state_and_searches_by_email(staff_client):
+    uploads_in_every_state()
+    url = reverse("admin:media_upload_changelist")
+
+    completed = staff_client.get(url, {"state__exact": "completed"}).content.decode()
+    by_email = staff_client.get(url, {"q": "kim@example"}).content.decode()
+
+    assert "완료.mp4" in completed and "진행중.mp4" not in completed
+    assert "진행중.mp4" in by_email and "완료.mp4" not in by_email
+
+
+def test_upload_change_page_is_read_only_with_the_parts_held(staff_client):
+    open_upload, _ = uploads_in_every_state()
+
+    response = staff_client.get(reverse("admin:media_upload_change", args=[open_upload.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "etag2" in html  # the parts the platform holds
+    assert 'name="_save"' not in html
+    assert reverse("admin:media_upload_delete", args=[open_upload.pk]) not in html
+    assert staff_client.get(reverse("admin:media_upload_add")).status_code == 403
