@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from lms.core.errors import AppError
+from lms.studio import services as studio_services
 
 from . import services
 from .models import Bundle, BundleCourse, Category, Course, Lecture, Status
@@ -141,6 +142,7 @@ class BundleAdmin(admin.ModelAdmin):
         _run_each(
             request,
             queryset,
-            lambda b: services.bundle_publish(bundle=b),
+            # Through the studio: each course published with it gets its approval recorded.
+            lambda b: studio_services.bundle_review_publish(bundle=b, reviewer=request.user),
             _("%(count)d bundle(s) published."),
         )

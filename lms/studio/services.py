@@ -269,6 +269,31 @@ def course_review_approve(
 
 
 @transaction.atomic
+def bundle_review_publish(
+    *, bundle: Bundle, reviewer: User, publish_at: datetime | str | None = None
+) -> Bundle:
+    """Publish a bundle with its courses in review, in one step (`bundle_publish`), and record
+    the approval in each of those courses' review history, as approving it alone would: the
+    instructor sees it approved, and the next submission shows what changed since."""
+    in_review = list(
+        Course.objects.filter(
+            pk__in=bundle.items.values("course_id"), status=Status.IN_REVIEW
+        ).order_by("pk")
+    )
+    bundle = catalog_services.bundle_publish(bundle=bundle, publish_at=publish_at)
+    for course in in_review:
+        course.refresh_from_db()
+        CourseReview.objects.create(
+            course=course,
+            kind=CourseReview.Kind.APPROVED,
+            by=reviewer,
+            comment=_("Published with the bundle “%(bundle)s”.") % {"bundle": bundle.title},
+            snapshot=course_snapshot(course),
+        )
+    return bundle
+
+
+@transaction.atomic
 def course_review_send_back(*, course: Course, reviewer: User, comment: str) -> CourseReview:
     if not comment.strip():
         raise AppError(_("Tell the instructor what to change."), code="comment_required", extra={})

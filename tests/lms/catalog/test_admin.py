@@ -100,3 +100,28 @@ def test_course_picker_of_bundles_lists_courses_newest_first_in_a_stable_order(s
 
     assert response.status_code == 200
     assert [r["text"] for r in response.json()["results"]] == ["강좌 최근", "강좌 예전"]
+
+
+def test_publishing_a_bundle_records_the_approval_of_the_courses_it_published(staff_client):
+    from lms.studio.models import CourseReview
+
+    in_review = course_with_lectures(2, status=Status.IN_REVIEW, publish_at=None)
+    give_ready_videos(in_review)
+    already_live = course_with_lectures(1)
+    give_ready_videos(already_live)
+    bundle = BundleFactory(status=Status.DRAFT, publish_at=None)
+    BundleCourseFactory(bundle=bundle, course=in_review, position=1)
+    BundleCourseFactory(bundle=bundle, course=already_live, position=2)
+
+    staff_client.post(
+        "/admin/catalog/bundle/",
+        {"action": "publish_now", "_selected_action": [bundle.pk]},
+        follow=True,
+    )
+
+    assert Bundle.objects.get(pk=bundle.pk).status == Status.PUBLISHED
+    review = CourseReview.objects.get(course=in_review)
+    assert review.kind == CourseReview.Kind.APPROVED
+    assert bundle.title in review.comment
+    assert review.snapshot["lectures"]  # what the next submission is compared with
+    assert not CourseReview.objects.filter(course=already_live).exists()
