@@ -81,5 +81,9 @@ class HeartbeatFastPathMiddleware:
 
 def _json(body: dict[str, Any], *, status: int) -> HttpResponse:
     # As DRF's JSONRenderer writes it: compact, UTF-8 (Korean messages stay readable).
-    content = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return HttpResponse(content.encode(), status=status, content_type="application/json")
+    content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    response = HttpResponse(content, status=status, content_type="application/json")
+    # Set here, as CommonMiddleware (not reached) would: without it the server falls back to
+    # chunked transfer encoding, and keep-alive clients pay for it.
+    response["Content-Length"] = str(len(content))
+    return response

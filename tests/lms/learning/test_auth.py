@@ -44,6 +44,7 @@ def test_the_short_path_sets_no_cookie_and_needs_no_csrf(member, lecture):
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
     assert response.headers["X-Content-Type-Options"] == "nosniff"  # SecurityMiddleware ran
+    assert int(response.headers["Content-Length"]) == len(response.content)
 
 
 @pytest.mark.parametrize("damage", ["forged", "expired", "password changed", "deactivated"])
