@@ -130,9 +130,44 @@ def _fraction_text(value: Fraction) -> str:
     return f"{value.numerator}/{value.denominator}"
 
 
-def input_source(source: str | os.PathLike[str], probe: ProbeResult, spec: TranscodeSpec) -> Any:
-    """The ffmpeg-python input node with the safety options every run uses."""
+def decoder_threads(spec: TranscodeSpec) -> int:
+    """Decoder threads for the one-process ladder: a quarter of the CPUs, at least one.
+
+    Decoding is ~10 % of the ladder's CPU and the encoders keep every CPU busy anyway, so the
+    decoder's own frame threads buy nothing and cost: 3 threads (ffmpeg's choice on 2 CPUs)
+    spend 14 % more decoder CPU than 1 (20 s 1080p slide lecture, median of 3 paired runs:
+    the whole ladder -2.3 %). A quarter of a big machine still decodes far faster than the
+    encoders can take the frames.
+    """
+    if spec.decoder_threads:
+        return spec.decoder_threads
+    return max(1, (spec.cpu_count or available_cpus()) // 4)
+
+
+def filter_threads(spec: TranscodeSpec) -> int:
+    """Slice threads of the filter graph (the scalers), likewise a quarter of the CPUs.
+
+    The graph already runs in a thread of its own beside the encoders; splitting each scaler
+    into slices on top (ffmpeg's default: one per CPU) costs more than it gives when the
+    encoders fill the CPUs: one slice thread instead of two saves a further 1.5 % of the
+    ladder's CPU (20 s 1080p slide lecture, median of 5 paired runs).
+    """
+    if spec.filter_threads:
+        return spec.filter_threads
+    return max(1, (spec.cpu_count or available_cpus()) // 4)
+
+
+def input_source(
+    source: str | os.PathLike[str],
+    probe: ProbeResult,
+    spec: TranscodeSpec,
+    *,
+    threads: int | None = None,
+) -> Any:
+    """The ffmpeg-python input node with the safety options every run uses; ``threads`` sets
+    the decoder's thread count (None: ffmpeg chooses)."""
     limits = spec.limits
+    extra: dict[str, Any] = {"threads": threads} if threads else {}
     return ffmpeg.input(
         # file: makes ffmpeg treat the whole string as a path, even one with a colon.
         f"file:{Path(source).resolve()}",
@@ -147,10 +182,42 @@ def input_source(source: str | os.PathLike[str], probe: ProbeResult, spec: Trans
         # size mid-way (a later SPS) after the probe looked at the start; slack for the
         # 16-pixel coding alignment (1920×1080 is coded as 1920×1088).
         max_pixels=limits.max_pixels + 16 * limits.max_side,
+        **extra,
     )
 
 
-def x264_output_options(rung: Rung, ladder: Ladder, spec: TranscodeSpec) -> dict[str, Any]:
+def available_cpus() -> int:
+    """CPUs this process may run on: its affinity mask, which taskset and container CPU sets
+    narrow, else the machine's count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def ladder_threads(ladder: Ladder, spec: TranscodeSpec) -> dict[str, int]:
+    """x264 threads for each rung of the one-process ladder.
+
+    Left to itself, *each* x264 starts 1.5 frame threads per CPU: 12 on 2 CPUs for four
+    rungs, all competing, and every frame thread costs (it waits for rows of the frames it
+    references; rate control and mb-tree see fewer finished frames). Here that total, 1.5
+    per CPU, is shared out by the rungs' pixel counts, at least one each: 2/1/1/1 on 2 CPUs
+    (x264 CPU -1.5 %, same bytes and SSIM; 20 s 1080p slide lecture, paired runs), 14/7/3/2
+    on 16, so big machines stay busy and the top rung does not become the one slow stage.
+    An explicit ``spec.encoder.threads`` applies to every rung instead.
+    """
+    if spec.encoder.threads:
+        return {rung.name: spec.encoder.threads for rung in ladder.rungs}
+    cpus = spec.cpu_count or available_cpus()
+    pixels = {rung.name: rung.width * rung.height for rung in ladder.rungs}
+    total = sum(pixels.values())
+    return {name: max(1, math.ceil(1.5 * cpus * count / total)) for name, count in pixels.items()}
+
+
+def x264_output_options(
+    rung: Rung, ladder: Ladder, spec: TranscodeSpec, *, threads: int | None = None
+) -> dict[str, Any]:
+    """x264 options of one rung; ``threads=None`` leaves the thread count to x264."""
     enc = spec.encoder
     seg = spec.segment_seconds
     options: dict[str, Any] = {
@@ -185,8 +252,9 @@ def x264_output_options(rung: Rung, ladder: Ladder, spec: TranscodeSpec) -> dict
     if ladder.hdr_transfer:
         # The tone-mapped picture is BT.709; say so, or players guess from the source tags.
         options.update(color_primaries="bt709", color_trc="bt709", colorspace="bt709")
-    if enc.threads:
-        options["threads"] = enc.threads
+    threads = threads or enc.threads
+    if threads:
+        options["threads"] = threads
     return options
 
 
@@ -218,9 +286,9 @@ def _video_base(stream: Any, ladder: Ladder) -> Any:
     return stream.filter("fps", fps=_fraction_text(ladder.frame_rate))
 
 
-def _scaled(stream: Any, width: int, height: int) -> Any:
+def _scaled(stream: Any, width: int, height: int, flags: str = "bicubic") -> Any:
     return (
-        stream.filter("scale", width, height, flags="bicubic")
+        stream.filter("scale", width, height, flags=flags)
         .filter("format", "yuv420p")
         .filter("setsar", "1")
     )
@@ -242,17 +310,26 @@ def build_transcode_argv(
     video_info = probe.video
     if video_info is None:
         raise ValueError("no video stream to transcode")
-    source_node = input_source(source, probe, spec)
+    source_node = input_source(source, probe, spec, threads=decoder_threads(spec))
     base = _video_base(source_node[str(video_info.index)], ladder)
     direct = 1 if spec.cascade_scaling else len(ladder.rungs)
     branches = base.filter_multi_output("split", direct + 1)
+    threads = ladder_threads(ladder, spec)
     outputs: list[Any] = []
     previous: Any = None
+    # Until a rung is smaller than the source, the next one is still a downscale of the full
+    # picture (spec.scale_flags); below it, spec.cascade_scale_flags.
+    previous_is_full_size = False
     for number, rung in enumerate(ladder.rungs):
         if previous is None or not spec.cascade_scaling:
-            scaled = _scaled(branches.stream(number), rung.width, rung.height)
+            scaled = _scaled(branches.stream(number), rung.width, rung.height, spec.scale_flags)
         else:
-            scaled = _scaled(previous, rung.width, rung.height)
+            flags = spec.scale_flags if previous_is_full_size else spec.cascade_scale_flags
+            scaled = _scaled(previous, rung.width, rung.height, flags)
+        previous_is_full_size = (rung.width, rung.height) == (
+            ladder.source_width,
+            ladder.source_height,
+        )
         if spec.cascade_scaling and number + 1 < len(ladder.rungs):
             # One copy for this rung's encoder, one to scale the next rung from.
             pair = scaled.filter_multi_output("split", 2)
@@ -261,7 +338,7 @@ def build_transcode_argv(
             ffmpeg.output(
                 scaled,
                 f"{rung.name}/{MEDIA_PLAYLIST}",
-                **x264_output_options(rung, ladder, spec),
+                **x264_output_options(rung, ladder, spec, threads=threads[rung.name]),
                 **hls_output_options(rung.name, spec),
             )
         )
@@ -329,7 +406,13 @@ def build_transcode_argv(
         )
     )
     compiled: list[str] = ffmpeg.merge_outputs(*outputs).compile(cmd=ffmpeg_bin)
-    return [compiled[0], *GLOBAL_OPTIONS, *compiled[1:]]
+    return [
+        compiled[0],
+        *GLOBAL_OPTIONS,
+        "-filter_complex_threads",
+        str(filter_threads(spec)),
+        *compiled[1:],
+    ]
 
 
 def build_single_rung_argv(
@@ -343,14 +426,20 @@ def build_single_rung_argv(
 ) -> list[str]:
     """One rendition per process, the way MediaCMS and PeerTube run their ladders.
 
-    Used by the benchmark as the baseline; the encoder settings are the ladder's own.
+    Used by the benchmark as the baseline; the encoder settings are the ladder's own, and
+    the rung is scaled from the source with the ladder's scaler. Alone in its process, its
+    x264 chooses its own thread count (unless ``spec.encoder.threads`` sets one), as it
+    would on those platforms.
     """
     video_info = probe.video
     if video_info is None:
         raise ValueError("no video stream to transcode")
     source_node = input_source(source, probe, spec)
     scaled = _scaled(
-        _video_base(source_node[str(video_info.index)], ladder), rung.width, rung.height
+        _video_base(source_node[str(video_info.index)], ladder),
+        rung.width,
+        rung.height,
+        spec.scale_flags,
     )
     out = ffmpeg.output(
         scaled,

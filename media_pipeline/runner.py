@@ -5,32 +5,37 @@ Every child (ffmpeg, and the PyAV probe child) runs:
 * without a shell, with stdin closed;
 * in its own session and process group (``start_new_session``), so a timeout or a
   cancellation kills it *and anything it started* with one ``killpg(SIGKILL)``;
+* with ``PR_SET_PDEATHSIG`` = SIGKILL on Linux, so it dies with the process that started it:
+  a worker that is itself SIGKILLed (OOM killer, ``kill -9``, a container stop) runs no
+  cleanup, and without this its ffmpeg would encode on, unowned, until its own CPU limit;
 * under rlimits set in the child before ``exec``: address space, CPU seconds, size of any
   file it writes, open files, and no core dumps;
 * with a scrubbed environment (no proxy variables, no credentials, no locale surprises);
 * in a private temporary working directory that is removed afterwards, success or not.
 
-Output is read by threads, but callbacks (progress, cancellation checks) run in the calling
-thread, so a caller may touch thread-bound resources such as a database connection.
+Output is read by threads, but callbacks (start, progress, cancellation checks) run in the
+calling thread, so a caller may touch thread-bound resources such as a database connection.
 """
 
 from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
 import os
 import queue
 import resource
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from media_pipeline.errors import FfmpegCancelledError, FfmpegError, FfmpegTimeoutError
 
@@ -72,6 +77,9 @@ class Progress:
 
 
 ProgressCallback = Callable[[Progress], None]
+#: Called once the child has started, with its exact argv (e.g. to record it before a crash
+#: of the caller could lose it).
+StartCallback = Callable[[tuple[str, ...]], None]
 #: Polled while a child runs; a ``threading.Event`` works too (its ``is_set``).
 CancelCheck = Callable[[], bool] | threading.Event
 
@@ -91,8 +99,44 @@ def scrubbed_environment(extra: Mapping[str, str] | None = None) -> dict[str, st
     return env
 
 
-def _limit_setter(limits: ResourceLimits) -> Callable[[], None]:
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def _load_prctl() -> Callable[..., int] | None:
+    """libc's ``prctl``, looked up once in the parent (never between fork and exec)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):  # a libc without prctl (e.g. some static builds)
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+    prctl.restype = ctypes.c_int
+    return cast(Callable[..., int], prctl)
+
+
+_PRCTL = _load_prctl()
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """In the child: ask the kernel for SIGKILL when the parent goes.
+
+    The kernel ties this to the *thread* that forked, not to the parent process: it fires
+    when that thread exits. That is safe here because the thread that starts a child (in
+    ``_run``) is the one that waits for it, so it outlives the child; do not hand a child
+    started here to another thread to wait for.
+    """
+    if _PRCTL is None:
+        return
+    _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0)
+    # The parent may have died between fork and prctl: then no signal will ever come.
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def _child_setup(limits: ResourceLimits, parent_pid: int) -> Callable[[], None]:
     def apply_limits() -> None:  # runs in the child between fork and exec
+        _die_with_parent(parent_pid)
         pairs: list[tuple[int, int | None]] = [
             (resource.RLIMIT_AS, limits.address_space_bytes),
             (resource.RLIMIT_CPU, limits.cpu_seconds),
@@ -144,6 +188,7 @@ def run_process(
     env: Mapping[str, str] | None = None,
     on_stdout_line: Callable[[str], None] | None = None,
     should_cancel: CancelCheck | None = None,
+    on_start: StartCallback | None = None,
     capture_stdout: bool = False,
     stderr_tail_bytes: int = STDERR_TAIL_BYTES,
 ) -> RunResult:
@@ -152,6 +197,7 @@ def run_process(
     ``cwd=None`` runs the child in a fresh private temp dir that is removed afterwards. Raises
     :class:`FfmpegTimeoutError` or :class:`FfmpegCancelledError` after killing the process
     group, and :class:`FfmpegError` when the child exits with a non-zero status.
+    ``on_start(argv)`` is called once the child runs; if it raises, the child is killed.
     """
     argv = tuple(argv)
     limits = limits or ResourceLimits()
@@ -167,6 +213,7 @@ def run_process(
             env=dict(env) if env is not None else scrubbed_environment({"HOME": str(workdir)}),
             on_stdout_line=on_stdout_line,
             should_cancel=should_cancel,
+            on_start=on_start,
             capture_stdout=capture_stdout,
             stderr_tail_bytes=stderr_tail_bytes,
         )
@@ -182,6 +229,7 @@ def _run(
     env: dict[str, str],
     on_stdout_line: Callable[[str], None] | None,
     should_cancel: Callable[[], bool] | None,
+    on_start: StartCallback | None,
     capture_stdout: bool,
     stderr_tail_bytes: int,
 ) -> RunResult:
@@ -195,7 +243,8 @@ def _run(
         env=env,
         close_fds=True,
         start_new_session=True,
-        preexec_fn=_limit_setter(limits),  # rlimits must be set between fork and exec
+        # rlimits and the parent-death signal must be set between fork and exec.
+        preexec_fn=_child_setup(limits, os.getpid()),
     )
     pgid = process.pid  # the child is its session's leader: pgid == pid
     assert process.stdout is not None and process.stderr is not None
@@ -230,6 +279,8 @@ def _run(
     usage: resource.struct_rusage | None = None
     stop_reason: str | None = None
     try:
+        if on_start is not None:
+            on_start(argv)
         while status is None:
             drain()
             pid, wait_status, wait_usage = os.wait4(process.pid, os.WNOHANG)
@@ -365,6 +416,7 @@ def run_ffmpeg(
     frame_rate: float | None = None,
     on_progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
+    on_start: StartCallback | None = None,
 ) -> RunResult:
     """Run an ffmpeg argv built with ``-progress pipe:1`` and report its progress."""
     parser = FfmpegProgressParser(
@@ -379,4 +431,5 @@ def run_ffmpeg(
         cwd=cwd,
         on_stdout_line=parser.feed,
         should_cancel=should_cancel,
+        on_start=on_start,
     )

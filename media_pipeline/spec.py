@@ -67,7 +67,9 @@ class EncoderSpec:
     #: uncapped rungs grow ~20 %. Lectures are mostly static, so the trade is worth it.
     #: (``superfast`` costs the same time but doubles the bit rate: it drops mb-tree.)
     x264_params: str | None = "me=dia:subme=1"
-    #: x264 threads per rendition; None lets x264 choose (about 1.5 per CPU).
+    #: x264 threads for every rendition. None: in the one-process ladder the CPUs are shared
+    #: out between the rungs by pixel count (``commands.ladder_threads``); a rendition
+    #: encoded alone lets x264 choose (1.5 per CPU).
     threads: int | None = None
     #: VBV buffer as a multiple of the cap: 2× allows short peaks at scene (slide) changes.
     bufsize_factor: float = 2.0
@@ -81,6 +83,31 @@ class TranscodeSpec:
     #: Scale each rung from the next larger one instead of from the source: the scalers
     #: read 2–5× fewer pixels. Only one process that holds every rung can do this.
     cascade_scaling: bool = True
+    #: swscale algorithm for the first downscale of the full picture (and for every rung
+    #: without cascading)...
+    scale_flags: str = "bicubic"
+    #: ...and for a rung scaled from an already downscaled rung. Cheaper ones measured (20 s
+    #: 1080p lectures; SSIM against the source scaled with bicubic, as the benchmark does):
+    #: ``area`` for 480p and 360p saves ~1.5 % of the ladder's CPU, but 360p SSIM falls
+    #: 0.9969 → 0.992 on the bench's slides and 0.994 → 0.9875 on a text slide (22 px code
+    #: becomes visibly softer), which would also break the benchmark's "within 0.005 of the
+    #: baseline"; ``area`` for 720p too saves ~4 % at 720p SSIM 0.998 → 0.996. Not worth it.
+    #: (zscale's bicubic, b=0 c=0.6, gives swscale's picture, SSIM 0.9998, for 27 % less
+    #: scaler CPU, ~2.5 % of the ladder, but would make libzimg a requirement of every
+    #: transcode, not only of HDR ones.)
+    cascade_scale_flags: str = "bicubic"
+    #: Decoder threads and filter-graph slice threads in the one-process ladder; None = a
+    #: quarter of the CPUs (``commands.decoder_threads``, ``commands.filter_threads``).
+    #: With the x264 thread shares (``EncoderSpec.threads``) this is the whole speed-up of
+    #: the ladder measured for issue #3, same bytes and SSIM: on 2 CPUs, 30 s slide
+    #: lecture, alternating runs in a quiet spell, ladder 23.9/23.7 CPU-s and 13.1/12.8 s
+    #: against 27.9/27.9 CPU-s and 15.8/15.3 s before (1.63×/1.70× faster than one process
+    #: per rendition, was 1.46×/1.36×); noisier paired runs on a busy machine: -4 to -5 %.
+    decoder_threads: int | None = None
+    filter_threads: int | None = None
+    #: CPUs the ladder may use, to share out threads between decoder and rungs; None = what
+    #: this process may run on.
+    cpu_count: int | None = None
     #: HLS segment length. The keyframe interval equals it, so every segment starts with
     #: an IDR frame at the same time in every rendition.
     segment_seconds: float = 4.0

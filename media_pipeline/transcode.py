@@ -23,6 +23,7 @@ from media_pipeline.runner import (
     ProgressCallback,
     ResourceLimits,
     RunResult,
+    StartCallback,
     private_temp_dir,
     run_ffmpeg,
     run_process,
@@ -123,6 +124,7 @@ def transcode(
     spec: TranscodeSpec | None = None,
     on_progress: ProgressCallback | None = None,
     should_cancel: CancelCheck | None = None,
+    on_start: StartCallback | None = None,
     ffmpeg_bin: str | None = None,
     temp_root: str | os.PathLike[str] | None = None,
 ) -> TranscodeResult:
@@ -130,7 +132,9 @@ def transcode(
 
     ``on_progress`` is called in the caller's thread with :class:`~media_pipeline.runner.
     Progress` (fraction, speed, ETA); ``should_cancel`` is polled ~20 times a second and
-    kills ffmpeg's process group when it returns true.
+    kills ffmpeg's process group when it returns true. ``on_start`` is called in the caller's
+    thread with the encode's exact argv as soon as ffmpeg runs (the probe and the policy
+    accepted the file), so a caller can record the command before anything can go wrong.
 
     Raises :class:`MediaRejectedError` for an unacceptable upload (do not retry),
     :class:`FfmpegCancelledError`, :class:`FfmpegTimeoutError` or :class:`FfmpegError`
@@ -168,6 +172,7 @@ def transcode(
             frame_rate=float(ladder.frame_rate),
             on_progress=on_progress,
             should_cancel=should_cancel,
+            on_start=on_start,
         )
         plan = _tile_storyboard(work, binary, plan, spec, should_cancel)
         result = _package(work, probe, ladder, plan, run, spec)

@@ -8,9 +8,10 @@ high-motion test pattern) it measures, in one run:
 
 (a) ladder: ``media_pipeline.transcode`` (probe + one ffmpeg for every rendition, audio,
     poster and storyboard thumbnails + the sprite tiling run);
-(b) baseline: one ffmpeg per video rendition with the same encoder settings, one for the
-    audio rendition, one for the poster and one for the storyboard, run one after another
-    (how MediaCMS and PeerTube schedule their jobs);
+(b) baseline: one ffmpeg per video rendition with the same encoder settings and scaler, one
+    for the audio rendition, one for the poster and one for the storyboard, run one after
+    another (how MediaCMS and PeerTube schedule their jobs); alone in its process, each lets
+    x264 and the decoder choose their thread counts, where the ladder shares the CPUs out;
 (c) decode only: the floor no ladder can beat;
 
 and the SSIM of every rendition against the source scaled to the rendition's size.
@@ -55,6 +56,10 @@ from media_pipeline.probe import ProbeResult
 from media_pipeline.runner import ResourceLimits, run_process
 
 NO_LIMITS = ResourceLimits(open_files=None)
+#: Decode-only speed (x real time) of the slide source on the machine of issue #3's figures,
+#: to tell a slower machine from a slower ladder. Printed only: every check uses the figures
+#: measured here.
+REFERENCE_DECODE_SPEED = {"lecture": 41.0}
 
 
 @dataclass
@@ -282,7 +287,15 @@ def main() -> int:
     parser.add_argument("--preset", default=EncoderSpec().preset)
     parser.add_argument("--crf", type=int, default=EncoderSpec().crf)
     parser.add_argument("--x264-params", default=EncoderSpec().x264_params)
-    parser.add_argument("--threads", type=int, default=EncoderSpec().threads)
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=EncoderSpec().threads,
+        help="x264 threads for every rendition (default: the ladder shares the CPUs out by "
+        "pixel count; each baseline process lets x264 choose)",
+    )
+    parser.add_argument("--scale-flags", default=TranscodeSpec().scale_flags)
+    parser.add_argument("--cascade-scale-flags", default=TranscodeSpec().cascade_scale_flags)
     parser.add_argument(
         "--no-cascade", action="store_true", help="scale every rung from the source"
     )
@@ -301,7 +314,13 @@ def main() -> int:
         x264_params=args.x264_params or None,
         threads=args.threads,
     )
-    spec = replace(spec, encoder=encoder, cascade_scaling=not args.no_cascade)
+    spec = replace(
+        spec,
+        encoder=encoder,
+        cascade_scaling=not args.no_cascade,
+        scale_flags=args.scale_flags,
+        cascade_scale_flags=args.cascade_scale_flags,
+    )
     sources: list[tuple[str, Callable[[str, Path, int], None]]] = [
         ("lecture", make_lecture_source),
         ("motion", make_motion_source),
@@ -311,8 +330,9 @@ def main() -> int:
     enc = spec.encoder
     print(
         f"ffmpeg: {ffmpeg}\nencoder: x264 preset={enc.preset} crf={enc.crf} tune={enc.tune} "
-        f"threads={enc.threads or 'auto'}; segments {spec.segment_seconds:g} s; "
-        f"x264-params={enc.x264_params}; cascade scaling={spec.cascade_scaling}; "
+        f"threads={enc.threads or 'shared by pixels'}; segments {spec.segment_seconds:g} s; "
+        f"x264-params={enc.x264_params}; cascade scaling={spec.cascade_scaling} "
+        f"(scalers {spec.scale_flags}/{spec.cascade_scale_flags}); "
         f"{args.seconds} s 1080p30 sources; fastest of {args.repeat} run(s)\n"
     )
     header = (
@@ -335,8 +355,18 @@ def main() -> int:
                     f"{label:<8} {result.name:<28} {result.timing.wall_s:7.2f} "
                     f"{speed:9.2f}x {result.timing.cpu_s:7.1f}  {ssim_text}"
                 )
-            ladder_r, baseline_r, _floor = results
+            ladder_r, baseline_r, floor = results
             print(f"{label:<8} ladder average bit rates: {ladder_r.note}")
+            if label in REFERENCE_DECODE_SPEED:
+                decode_speed = args.seconds / floor.timing.wall_s
+                factor = decode_speed / REFERENCE_DECODE_SPEED[label]
+                ladder_speed = args.seconds / ladder_r.timing.wall_s
+                print(
+                    f"{label:<8} calibration (information only): decode only runs at "
+                    f"{decode_speed:.1f}x here, {REFERENCE_DECODE_SPEED[label]:.0f}x on the "
+                    f"issue's reference machine (x{factor:.2f}); scaled alike, the ladder's "
+                    f"{ladder_speed:.2f}x here would be ~{ladder_speed / factor:.1f}x there"
+                )
             speedup = baseline_r.timing.wall_s / ladder_r.timing.wall_s
             cpu_ratio = baseline_r.timing.cpu_s / ladder_r.timing.cpu_s
             deltas = [abs(ladder_r.ssim[k] - baseline_r.ssim[k]) for k in ladder_r.ssim]

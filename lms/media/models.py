@@ -74,6 +74,12 @@ class VideoVersion(TimeStampedModel):
     storyboard_path = models.CharField(_("storyboard track"), max_length=255, blank=True)
     probe = models.JSONField(_("probe result"), default=dict, blank=True)
     ready_at = models.DateTimeField(_("ready at"), null=True, blank=True)
+    # When a newer version replaced this one as the asset's current version (or, for a version
+    # that became ready after a newer one, when it became ready). Its files are deleted
+    # MEDIA_SUPERSEDED_VERSION_GRACE_HOURS later (`services.video_versions_purge`), so players
+    # that loaded it before the switch can finish; then `purged_at` is set and it plays no more.
+    superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
+    purged_at = models.DateTimeField(_("files deleted at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("video version")
@@ -81,6 +87,14 @@ class VideoVersion(TimeStampedModel):
         ordering = ("asset_id", "number")
         constraints = [
             models.UniqueConstraint(fields=("asset", "number"), name="video_version_unique")
+        ]
+        indexes = [
+            # What the purge task looks for: superseded, files not yet deleted.
+            models.Index(
+                fields=("superseded_at",),
+                condition=Q(purged_at__isnull=True),
+                name="video_version_purge_idx",
+            )
         ]
 
     def __str__(self) -> str:

@@ -64,11 +64,12 @@ def master(request: HttpRequest, lecture_id: int) -> HttpResponse:
 @login_required
 def playlist(request: HttpRequest, lecture_id: int, version_id: int, path: str) -> HttpResponse:
     lecture = access_lecture_playback(request.user, lecture_id=lecture_id)
-    # Any ready version of the lecture's video: a member in the middle of watching keeps
-    # the version they started with when a re-encode switches the lecture to a new one.
+    # Any ready version of the lecture's video whose files are still there: a member in the
+    # middle of watching keeps the version they started with when a re-encode switches the
+    # lecture to a new one, until the superseded version is purged (a day later by default).
     try:
         version = VideoVersion.objects.get(
-            pk=version_id, asset_id=lecture.video_id, ready_at__isnull=False
+            pk=version_id, asset_id=lecture.video_id, ready_at__isnull=False, purged_at=None
         )
     except VideoVersion.DoesNotExist as exc:
         raise Http404 from exc

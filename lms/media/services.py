@@ -358,6 +358,56 @@ def transcode_retry(*, job: TranscodeJob, requested_by: User | None = None) -> T
     return new
 
 
+# --- superseded versions -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    purged: list[int] = field(default_factory=list)  # ids of versions whose files went
+    files_deleted: int = 0
+    failed: list[int] = field(default_factory=list)  # storage errors; tried again next run
+
+
+def video_versions_purge(*, now: datetime | None = None) -> PurgeReport:
+    """Delete the files of versions superseded more than MEDIA_SUPERSEDED_VERSION_GRACE_HOURS
+    ago and mark them purged (the rows stay, as the history of the asset's encodes).
+
+    The grace period lets a member who loaded the old master playlist before the switch watch
+    on (its playlists are served, and its signed URLs valid for PLAYBACK_URL_TTL_SECONDS); a
+    purged version is no longer served. The asset's current version is never touched. Files
+    are listed in storage rather than taken from `files`, so leftovers go too. Safe to run
+    twice or concurrently: deleting what is already gone is a no-op, and a version whose
+    files could not all be deleted (storage down) stays unpurged for the next run.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=float(settings.MEDIA_SUPERSEDED_VERSION_GRACE_HOURS))
+    due = VideoVersion.objects.filter(purged_at__isnull=True, superseded_at__lt=cutoff)
+    purged: list[int] = []
+    failed: list[int] = []
+    files_deleted = 0
+    for version_id, asset_id, prefix in list(
+        due.values_list("pk", "asset_id", "storage_prefix").order_by("pk")
+    ):
+        with transaction.atomic():
+            # Under the asset's lock: it is not current (a version never becomes current
+            # again once superseded, but the files of the one learners watch are the last
+            # thing to risk).
+            asset = VideoAsset.objects.select_for_update().filter(pk=asset_id).first()
+            if asset is None or asset.current_version_id == version_id:
+                continue
+        try:
+            files_deleted += media_storage.delete_prefix(default_storage, prefix)
+        except (OSError, BotoCoreError, ClientError):
+            log.exception("could not delete the files of superseded version %s", version_id)
+            failed.append(version_id)
+            continue
+        if VideoVersion.objects.filter(pk=version_id, purged_at__isnull=True).update(
+            purged_at=now, updated_at=now
+        ):
+            purged.append(version_id)
+    return PurgeReport(purged=purged, files_deleted=files_deleted, failed=failed)
+
+
 # --- watchdog ------------------------------------------------------------------------------
 
 
@@ -504,9 +554,9 @@ class _Lease:
         if not self._write(state=state, **fields):
             raise _LeaseLost
 
-    def try_enter(self, state: str) -> bool:
+    def try_enter(self, state: str, **fields: Any) -> bool:
         """`enter` for callbacks, which must not raise: False if the lease was lost."""
-        return self._write(state=state)
+        return self._write(state=state, **fields)
 
     def beat(self, *, progress: float | None = None, eta: float | None = None) -> None:
         if progress is not None:
@@ -736,15 +786,13 @@ def _download_original(asset_id: int, destination: Path, lease: _Lease) -> None:
 
 
 def _encode(source: Path, work: Path, lease: _Lease) -> TranscodeResult:
-    started = False
+    def on_start(argv: tuple[str, ...]) -> None:
+        # ffmpeg is running: the probe and the policy accepted the file. Its command goes on
+        # record now, so an attempt whose worker is killed mid-encode still shows it. If the
+        # lease was lost, should_stop() returns True and ffmpeg is stopped.
+        lease.try_enter(State.TRANSCODING, argv=list(argv))
 
     def on_progress(progress: Progress) -> None:
-        nonlocal started
-        if not started:
-            # ffmpeg is running: the probe and the policy accepted the file.
-            started = True
-            if not lease.try_enter(State.TRANSCODING):
-                return  # should_stop() now returns True and ffmpeg is stopped
         lease.beat(progress=_span(_TRANSCODE_SPAN, progress.fraction), eta=progress.eta_s)
 
     return transcode(
@@ -753,6 +801,7 @@ def _encode(source: Path, work: Path, lease: _Lease) -> TranscodeResult:
         spec=_transcode_spec(),
         on_progress=on_progress,
         should_cancel=lease.should_stop,
+        on_start=on_start,
         ffmpeg_bin=settings.FFMPEG_BINARY,
         temp_root=work,
     )
@@ -864,6 +913,12 @@ def _job_finish_ready(*, job: TranscodeJob, token: str, result: TranscodeResult)
         probe.pop("path", None)  # the worker's temp path means nothing later
         version.probe = probe
         version.ready_at = now
+        current = asset.current_version
+        switch = current is None or current.number < version.number
+        if not switch:
+            # A newer version finished first and stays current: this one is superseded as
+            # soon as it is ready (nobody was sent to it), and its files go after the grace.
+            version.superseded_at = now
         version.save()
         job.state = State.READY
         job.progress = 1.0
@@ -880,8 +935,12 @@ def _job_finish_ready(*, job: TranscodeJob, token: str, result: TranscodeResult)
                 "updated_at",
             ]
         )
-        current = asset.current_version
-        if current is None or current.number < version.number:
+        if switch:
+            if current is not None:
+                # Players that loaded the old version keep it until the grace period ends
+                # (video_versions_purge).
+                current.superseded_at = now
+                current.save(update_fields=["superseded_at", "updated_at"])
             asset.current_version = version
             asset.state = VideoAsset.State.READY
             asset.save(update_fields=["current_version", "state", "updated_at"])

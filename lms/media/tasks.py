@@ -1,9 +1,10 @@
 """Celery tasks of the media app: thin wrappers that take ids and call a service.
 
-Routed to the transcode queue by `CELERY_TASK_ROUTES` (settings). Both tasks are safe to run
-twice. Transient failures inside a job (storage, timeouts) are retried by the service as the
-job's next attempt, with backoff and a limit, so that each attempt keeps its own record; here
-only a database that cannot be reached is retried, since then nothing could be recorded.
+Routed by `CELERY_TASK_ROUTES` (settings): the transcode job and its watchdog to the transcode
+queue, the periodic storage cleanups to the default queue. Every task is safe to run twice.
+Transient failures inside a job (storage, timeouts) are retried by the service as the job's
+next attempt, with backoff and a limit, so that each attempt keeps its own record; here only a
+database that cannot be reached is retried, since then nothing could be recorded.
 """
 
 import os
@@ -46,4 +47,16 @@ def uploads_cleanup() -> dict[str, Any]:
         "parts_deleted": report.parts_deleted,
         "records_deleted": report.records_deleted,
         "orphans_deleted": report.orphans_deleted,
+    }
+
+
+@shared_task
+def versions_purge() -> dict[str, Any]:
+    """Delete the files of versions superseded longer ago than the grace period (periodic;
+    routed to the default queue). Safe to run twice: purged versions are skipped."""
+    report = services.video_versions_purge()
+    return {
+        "purged": report.purged,
+        "files_deleted": report.files_deleted,
+        "failed": report.failed,
     }

@@ -333,3 +333,17 @@ CELERY_BEAT_SCHEDULE["media-uploads-cleanup"] = {
     "task": "lms.media.tasks.uploads_cleanup",
     "schedule": float(UPLOAD_CLEANUP_SECONDS),
 }
+
+# A re-encode switches the asset to its new version at once; the old version's files are
+# deleted MEDIA_SUPERSEDED_VERSION_GRACE_HOURS later (by `versions_purge`, run every
+# MEDIA_VERSIONS_PURGE_SECONDS), so members who loaded it before the switch can finish. Keep
+# the grace well above PLAYBACK_URL_TTL_SECONDS (2 h), how long its signed URLs stay valid.
+MEDIA_SUPERSEDED_VERSION_GRACE_HOURS = env.float(
+    "MEDIA_SUPERSEDED_VERSION_GRACE_HOURS", default=24.0
+)
+MEDIA_VERSIONS_PURGE_SECONDS = env.int("MEDIA_VERSIONS_PURGE_SECONDS", default=3600)
+CELERY_TASK_ROUTES["lms.media.tasks.versions_purge"] = {"queue": CELERY_TASK_DEFAULT_QUEUE}
+CELERY_BEAT_SCHEDULE["media-versions-purge"] = {
+    "task": "lms.media.tasks.versions_purge",
+    "schedule": float(MEDIA_VERSIONS_PURGE_SECONDS),
+}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import resource
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -238,3 +240,90 @@ def test_a_threading_event_can_cancel_a_run() -> None:
             [sys.executable, "-c", "import time; time.sleep(60)"], timeout_s=60, should_cancel=event
         )
     assert time.monotonic() - started < 10
+
+
+# A stand-in for a Celery worker: runs a long, cheap ffmpeg through the runner (from the main
+# thread or from a worker thread), says "started" once it runs, then waits for it.
+WORKER = (
+    "import sys, threading\n"
+    "sys.path.insert(0, sys.argv[1])\n"
+    "from media_pipeline.runner import run_process\n"
+    "argv = [sys.argv[2], '-nostdin', '-re', '-f', 'lavfi', '-i', 'anullsrc=r=8000',\n"
+    "        '-t', '120', '-f', 'null', '-']\n"
+    "def encode():\n"
+    "    run_process(argv, timeout_s=300, on_start=lambda _argv: print('started', flush=True))\n"
+    "if sys.argv[3] == 'thread':\n"
+    "    worker = threading.Thread(target=encode)\n"
+    "    worker.start()\n"
+    "    worker.join()\n"
+    "else:\n"
+    "    encode()\n"
+)
+
+
+def _children_of(parent: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) == parent:
+            children.append(int(stat.parent.name))
+    return children
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+@pytest.mark.parametrize("spawned_from", ["main", "thread"])
+def test_ffmpeg_dies_with_a_worker_killed_by_sigkill(ffmpeg_bin: str, spawned_from: str) -> None:
+    repo = str(Path(__file__).resolve().parents[2])
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, repo, ffmpeg_bin, spawned_from],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None and worker.stdout.readline() == "started\n"
+        children = _children_of(worker.pid)
+        assert len(children) == 1 and _alive(children[0])
+        ffmpeg = children[0]
+    finally:
+        worker.kill()  # SIGKILL: the worker runs no cleanup of its own
+        worker.wait()
+        if worker.stdout is not None:
+            worker.stdout.close()
+    deadline = time.monotonic() + 2
+    while _alive(ffmpeg) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = _alive(ffmpeg)
+    if alive:  # do not leave it running for two minutes if the assertion fails
+        os.kill(ffmpeg, signal.SIGKILL)
+    assert not alive
+
+
+def test_on_start_gets_the_argv_while_the_child_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "running"
+    seen: list[tuple[str, ...]] = []
+
+    def on_start(argv: tuple[str, ...]) -> None:
+        seen.append(argv)
+        assert not marker.exists()  # called before the child could finish
+
+    argv = [sys.executable, "-c", f"import time; time.sleep(0.5); open({str(marker)!r}, 'w')"]
+    run_process(argv, timeout_s=30, on_start=on_start)
+    assert seen == [tuple(argv)]
+    assert marker.exists()
+
+
+def test_a_failing_on_start_kills_the_child(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pids"
+
+    def on_start(_argv: tuple[str, ...]) -> None:
+        _wait_for_pids(pid_file)
+        raise RuntimeError("could not record the command")
+
+    with pytest.raises(RuntimeError):
+        run_process([sys.executable, "-c", SPAWNER, str(pid_file)], timeout_s=60, on_start=on_start)
+    pids = _wait_for_pids(pid_file)
+    time.sleep(0.2)
+    assert not any(_alive(pid) for pid in pids)

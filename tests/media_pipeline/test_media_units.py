@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from media_pipeline import REJECTION_CODES, REJECTION_MESSAGES, TranscodeSpec, build_ladder
+from media_pipeline import (
+    REJECTION_CODES,
+    REJECTION_MESSAGES,
+    EncoderSpec,
+    TranscodeSpec,
+    build_ladder,
+)
+from media_pipeline.commands import ladder_threads
 from media_pipeline.ladder import output_frame_rate
 from media_pipeline.packaging import (
     AudioEntry,
@@ -177,3 +184,26 @@ def test_media_playlist_parser_reads_byte_ranges_and_rejects_garbage() -> None:
     assert [(r.offset, r.length) for r in ranges if r] == [(800, 1000), (1800, 500)]
     with pytest.raises(PackagingError):
         parse_media_playlist("not a playlist")
+
+
+@pytest.mark.parametrize(
+    ("cpus", "expected"),
+    [
+        (1, {"1080p": 1, "720p": 1, "480p": 1, "360p": 1}),
+        (2, {"1080p": 2, "720p": 1, "480p": 1, "360p": 1}),
+        (16, {"1080p": 14, "720p": 7, "480p": 3, "360p": 2}),
+    ],
+)
+def test_ladder_threads_share_the_cpus_by_pixel_count(cpus: int, expected: dict[str, int]) -> None:
+    spec = TranscodeSpec(cpu_count=cpus)
+    assert ladder_threads(build_ladder(_probe(1920, 1080), spec), spec) == expected
+
+
+def test_ladder_threads_of_a_single_rung_are_what_x264_would_choose() -> None:
+    spec = TranscodeSpec(cpu_count=4)
+    assert ladder_threads(build_ladder(_probe(320, 180), spec), spec) == {"180p": 6}
+
+
+def test_explicit_encoder_threads_apply_to_every_rung() -> None:
+    spec = TranscodeSpec(encoder=EncoderSpec(threads=3), cpu_count=16)
+    assert set(ladder_threads(build_ladder(_probe(1280, 720), spec), spec).values()) == {3}

@@ -283,6 +283,8 @@ def test_a_job_survives_its_worker_being_killed_mid_transcode(workers, long_clip
     asset.refresh_from_db()
     version = second.version
     assert (first.state, first.failure_code) == (State.FAILED, "worker_lost")
+    # The command was recorded when ffmpeg started, so the killed attempt still shows it.
+    assert "-nostdin" in first.argv
     assert asset.versions.count() == 1
     assert asset.current_version == version == first.version
     assert asset.state == VideoAsset.State.READY
