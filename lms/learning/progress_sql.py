@@ -13,6 +13,7 @@ Everything else (creating rows, completions) uses the ORM.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
@@ -94,7 +95,7 @@ _COURSE = _Table(Course, _COURSE_READ, "c")
 
 
 @cache
-def _select_sql(alias: str, count: int) -> str:
+def _select_sql(alias: str, count: int, lock: bool) -> str:
     connection = connections[alias]
     qn = connection.ops.quote_name
     columns = [
@@ -112,7 +113,7 @@ def _select_sql(alias: str, count: int) -> str:
         f" WHERE lp.{qn('user_id')} = %s AND lp.{qn('lecture_id')} IN ({placeholders})"
         f" ORDER BY lp.{qn('lecture_id')}"
     )
-    if connection.features.has_select_for_update:
+    if lock and connection.features.has_select_for_update:
         # Lock the progress rows only: the catalog rows are just read.
         of = ("lp",) if connection.features.has_select_for_update_of else ()
         sql += " " + connection.ops.for_update_sql(of=of)
@@ -135,8 +136,22 @@ def progress_rows_lock(
     """Lock (SELECT ... FOR UPDATE on PostgreSQL) the member's progress rows of `lecture_ids`,
     each with `.lecture` and `.lecture.course` loaded (the fields the rules need). Call inside
     a transaction. Rows that do not exist are simply absent."""
+    return _progress_rows(user_id=user_id, lecture_ids=lecture_ids, lock=True, using=using)
+
+
+def progress_rows_read(
+    *, user_id: int, lecture_ids: Sequence[int], using: str = "default"
+) -> dict[int, LectureProgress]:
+    """As `progress_rows_lock`, without the lock: for a write that is then made only if the
+    row has not changed meanwhile (`progress_row_update(..., unless_changed_since=...)`)."""
+    return _progress_rows(user_id=user_id, lecture_ids=lecture_ids, lock=False, using=using)
+
+
+def _progress_rows(
+    *, user_id: int, lecture_ids: Sequence[int], lock: bool, using: str
+) -> dict[int, LectureProgress]:
     connection = connections[using]
-    sql = _select_sql(using, len(lecture_ids))
+    sql = _select_sql(using, len(lecture_ids), lock)
     progress_conv, lecture_conv, course_conv = _converters(using)
     n_progress, n_lecture = len(_PROGRESS.fields), len(_LECTURE.fields)
     rows: dict[int, LectureProgress] = {}
@@ -156,7 +171,7 @@ def progress_rows_lock(
 
 
 @cache
-def _update_sql(alias: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
+def _update_sql(alias: str, guarded: bool) -> tuple[str, tuple[Field[Any, Any], ...]]:
     connection = connections[alias]
     qn = connection.ops.quote_name
     meta = LectureProgress._meta
@@ -164,17 +179,33 @@ def _update_sql(alias: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
     assignments = ", ".join(f"{qn(f.column)} = %s" for f in fields)
     assert meta.pk is not None
     pk = qn(meta.pk.column)
-    return f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {pk} = %s", fields  # noqa: S608
+    sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {pk} = %s"  # noqa: S608
+    if guarded:
+        sql += f" AND {qn(meta.get_field('updated_at').column)} = %s"
+    return sql, fields
 
 
-def progress_row_update(row: LectureProgress, *, using: str = "default") -> None:
-    """`row.save(update_fields=PROGRESS_UPDATE_FIELDS)`, without compiling it each time."""
+def progress_row_update(
+    row: LectureProgress, *, unless_changed_since: datetime | None = None, using: str = "default"
+) -> bool:
+    """`row.save(update_fields=PROGRESS_UPDATE_FIELDS)`, without compiling it each time.
+
+    With `unless_changed_since` (the `updated_at` the row had when it was read), write only if
+    it still has it: every write of a progress row sets a new `updated_at`, so a row written
+    by another request since it was read is left alone. Returns whether the row was written.
+    """
     connection = connections[using]
-    sql, fields = _update_sql(using)
+    guarded = unless_changed_since is not None
+    sql, fields = _update_sql(using, guarded)
     row.updated_at = timezone.now()
     params = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
+    params.append(row.pk)
+    if guarded:
+        updated_at = LectureProgress._meta.get_field("updated_at")
+        params.append(updated_at.get_db_prep_save(unless_changed_since, connection))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, row.pk])
+        cursor.execute(sql, params)
+        return bool(cursor.rowcount == 1)
 
 
 _TOKEN_USER = _Table(User, [f.name for f in User._meta.concrete_fields], "u")

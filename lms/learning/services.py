@@ -1,10 +1,11 @@
 """Writes of progress: heartbeats from the player, and what follows from them.
 
 `progress_record` is the hot path (every watching member, every ~10 s). In the usual case it
-runs two statements in one transaction: a SELECT ... FOR UPDATE of the member's progress row
-that also reads its lecture's rules, and an UPDATE (both compiled once: `progress_sql`). The
-first report of a player session also claims the session; the first report of a lecture
-creates the row. Course and bundle progress are recomputed only when a lecture is completed.
+runs two statements and no transaction: a SELECT of the member's progress row that also reads
+its lecture's rules, and an UPDATE that writes it only if no other request wrote it since
+(both compiled once: `progress_sql`). Otherwise (a new row, a new player session to claim, a
+completion, or that rare conflict) it locks the row in a transaction and does it again. Course
+and bundle progress are recomputed only when a lecture is completed.
 """
 
 import math
@@ -27,7 +28,7 @@ from . import coverage as cov
 from . import policy as rules
 from . import selectors
 from .models import BundleProgress, CourseProgress, HeartbeatSession, LectureProgress
-from .progress_sql import progress_row_update, progress_rows_lock
+from .progress_sql import progress_row_update, progress_rows_lock, progress_rows_read
 from .reports import HeartbeatReport, report_check_bounds, report_parse
 
 M = TypeVar("M", bound=Model)
@@ -303,26 +304,34 @@ def _parse_all(reports: Sequence[Any], now: datetime) -> list[HeartbeatReport]:
     return [report_parse(data, index=i, now=now) for i, data in enumerate(reports)]
 
 
-@transaction.atomic
 def progress_record(
     *, user: User, reports: Sequence[Any], now: datetime | None = None
 ) -> list[RecordResult]:
     """Record heartbeat reports of `user` (raw JSON objects, see `reports.py`).
 
     All or nothing: any invalid report, unknown or unpublished lecture, or foreign session
-    refuses the whole request with an AppError and stores nothing. Per lecture, the progress
-    row is locked (two devices wait for each other and lose nothing), the played ranges are
-    clipped to the lecture, filtered by the course's rules (HRD: nothing past the furthest
-    point watched), bounded by the wall-clock allowance (server clock), and merged into the
-    coverage; completion is granted at the course's threshold unless the HRD daily cap is
-    reached (then deferred: the coverage is kept). Course and bundle progress are recomputed in
-    the same transaction when a lecture is completed. Returns one result per lecture, in
-    lecture id order.
+    refuses the whole request with an AppError and stores nothing. Per lecture, the played
+    ranges are clipped to the lecture, filtered by the course's rules (HRD: nothing past the
+    furthest point watched), bounded by the wall-clock allowance (server clock), and merged
+    into the coverage; completion is granted at the course's threshold unless the HRD daily
+    cap is reached (then deferred: the coverage is kept). Course and bundle progress are
+    recomputed in the same transaction when a lecture is completed. Two devices reporting at
+    once lose nothing: a report is merged into the row as it is when it is written. Returns
+    one result per lecture, in lecture id order.
     """
     now = now or timezone.now()
     parsed = _parse_all(reports, now)
     lecture_ids = sorted({r.lecture_id for r in parsed})
-    rows, lectures = _lock_progress_rows(user, lecture_ids)
+    if len(lecture_ids) == 1:
+        result = _record_unlocked(user=user, parsed=parsed, lecture_id=lecture_ids[0], now=now)
+        if result is not None:
+            return [result]
+    return _record_locked(user=user, parsed=parsed, lecture_ids=lecture_ids, now=now)
+
+
+def _checked_by_lecture(
+    parsed: list[HeartbeatReport], lectures: dict[int, Lecture]
+) -> dict[int, list[HeartbeatReport]]:
     by_lecture: dict[int, list[HeartbeatReport]] = {}
     for report in parsed:
         lecture = lectures[report.lecture_id]
@@ -335,12 +344,57 @@ def progress_record(
             )
         checked = report_check_bounds(report, duration_seconds=lecture.duration_seconds)
         by_lecture.setdefault(report.lecture_id, []).append(checked)
+    return by_lecture
 
-    ordered = [lectures[i] for i in lecture_ids]
+
+def _record_unlocked(
+    *, user: User, parsed: list[HeartbeatReport], lecture_id: int, now: datetime
+) -> RecordResult | None:
+    """The usual heartbeat (one lecture, a player session the row knows, no completion) in two
+    statements and no transaction: read the row with its lecture's rules, merge, and write it
+    back only if no other request wrote it in between (compared on `updated_at`, which every
+    write of the row changes). Measured on the 2-core machine, this halves the database work
+    of a heartbeat against a locked read-modify-write (BEGIN, SELECT ... FOR UPDATE, UPDATE,
+    COMMIT: four round trips). Returns None, having written nothing, when the locked path must
+    do it: no row yet, a new session to claim, a completion (its cap and the course's progress
+    need locks), or a row another request wrote meanwhile.
+    """
+    row = progress_rows_read(user_id=user.pk, lecture_ids=[lecture_id]).get(lecture_id)
+    if row is None:
+        return None
+    known = {session for session, _seq in row.sessions}
+    if any(str(report.session) not in known for report in parsed):
+        return None
+    lecture = row.lecture
+    selectors.check_lecture_access(user, lecture)
+    reports = _checked_by_lecture(parsed, {lecture_id: lecture})[lecture_id]
+    policy = rules.course_policy(lecture.course)
+    read_at = row.updated_at
+    refused = _apply_reports(
+        user=user, row=row, lecture=lecture, policy=policy, reports=reports, now=now
+    )
+    if row.completed_at is None and _threshold_reached(row, lecture, policy):
+        return None
+    if not progress_row_update(row, unless_changed_since=read_at):
+        return None
+    return RecordResult(
+        progress=selectors.lecture_progress_view(lecture, row, policy),
+        refused_seconds=refused / cov.MS_PER_SECOND,
+    )
+
+
+@transaction.atomic
+def _record_locked(
+    *, user: User, parsed: list[HeartbeatReport], lecture_ids: list[int], now: datetime
+) -> list[RecordResult]:
+    """Any heartbeat, with each progress row locked for the transaction (two devices wait for
+    each other); creates rows, claims sessions and completes lectures."""
+    rows, lectures = _lock_progress_rows(user, lecture_ids)
+    by_lecture = _checked_by_lecture(parsed, lectures)
     results = []
     completed_courses: set[int] = set()
     locked_courses: set[int] = set()
-    for lecture in ordered:
+    for lecture in [lectures[i] for i in lecture_ids]:
         row = rows[lecture.pk]
         policy = rules.course_policy(lecture.course)
         refused = _apply_reports(

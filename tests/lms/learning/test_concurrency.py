@@ -136,3 +136,37 @@ def test_two_devices_cannot_both_take_the_last_place_under_the_daily_cap():
     completed = LectureProgress.objects.filter(user=member, completed_at__isnull=False)
     assert completed.count() == 1
     assert CourseProgress.objects.get(user=member, course=course).completed_lectures == 1
+
+
+def test_two_devices_with_known_sessions_at_once_lose_nothing(monkeypatch: pytest.MonkeyPatch):
+    """The usual heartbeat writes without a lock, only if the row is as it read it: when both
+    devices read the row before either wrote it, the second write is refused and redone under
+    the row lock, with the first device's ranges in it."""
+    member = UserFactory()
+    lecture = LectureFactory(course=CourseFactory())
+    phone, laptop = device(member), device(member)
+    phone_session, laptop_session = uuid.uuid4(), uuid.uuid4()
+    poster(phone, report(lecture, ranges=[[0, 10]], session=phone_session))()
+    poster(laptop, report(lecture, ranges=[[100, 110]], session=laptop_session))()
+
+    merges: list[int] = []
+    both_read = threading.Barrier(2)
+    apply_reports = services._apply_reports
+
+    def after_both_read(**kwargs: Any) -> int:
+        merges.append(1)
+        if len(merges) <= 2:
+            both_read.wait(timeout=10)  # neither writes before the other has read
+        return apply_reports(**kwargs)
+
+    monkeypatch.setattr(services, "_apply_reports", after_both_read)
+    run_at_once(
+        poster(phone, report(lecture, ranges=[[10, 20]], session=phone_session, seq=2)),
+        poster(laptop, report(lecture, ranges=[[110, 120]], session=laptop_session, seq=2)),
+    )
+
+    progress = LectureProgress.objects.get(user=member, lecture=lecture)
+    assert progress.coverage == [[0.0, 20.0], [100.0, 120.0]]
+    assert progress.credited_seconds == 40
+    assert sorted(seq for _session, seq in progress.sessions) == [2, 2]
+    assert len(merges) == 3  # two unlocked merges, one of them redone under the lock

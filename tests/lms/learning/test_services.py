@@ -467,3 +467,25 @@ def test_the_daily_task_prunes_sessions_older_than_the_setting(member, lecture, 
     assert "lms.learning.tasks.heartbeat_sessions_prune" in {
         entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
+
+
+def test_a_guarded_write_leaves_a_row_another_request_wrote_alone(member, lecture):
+    """The unlocked heartbeat path writes a row back only if it still is as it was read."""
+    from lms.learning.progress_sql import progress_row_update, progress_rows_read
+
+    session = uuid.uuid4()
+    record(member, report(lecture, ranges=[[0, 10]], session=session), now=NOON)
+    [stale] = progress_rows_read(user_id=member.pk, lecture_ids=[lecture.pk]).values()
+    read_at = stale.updated_at
+    record(member, report(lecture, ranges=[[10, 20]], session=session, seq=2), now=NOON + HOUR)
+    written = row(member, lecture)
+    before = snapshot(member)
+
+    stale.coverage = [[0.0, 5.0]]
+    assert progress_row_update(stale, unless_changed_since=read_at) is False
+    assert snapshot(member) == before
+    assert written.coverage == [[0.0, 20.0]]
+    fresh = progress_rows_read(user_id=member.pk, lecture_ids=[lecture.pk])[lecture.pk]
+    fresh.position = 3.0
+    assert progress_row_update(fresh, unless_changed_since=written.updated_at) is True
+    assert row(member, lecture).position == 3.0
