@@ -4,6 +4,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.messages import get_messages
 from django.core.paginator import UnorderedObjectListWarning
+from django.test import Client
 from django.utils import timezone
 
 from lms.catalog.models import Bundle, Course, Status
@@ -11,6 +12,7 @@ from tests.factories import (
     BundleCourseFactory,
     BundleFactory,
     CourseFactory,
+    UserFactory,
     course_with_lectures,
     give_ready_videos,
 )
@@ -125,3 +127,56 @@ def test_publishing_a_bundle_records_the_approval_of_the_courses_it_published(st
     assert bundle.title in review.comment
     assert review.snapshot["lectures"]  # what the next submission is compared with
     assert not CourseReview.objects.filter(course=already_live).exists()
+
+
+@pytest.fixture
+def editor_client(db) -> Client:
+    """Staff who are not superusers: the people who run the catalog day to day."""
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=False))
+    return client
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/admin/", 200),
+        ("/admin/catalog/bundle/add/", 200),
+        ("/admin/catalog/course/", 200),
+        ("/admin/community/weeklylecture/add/", 200),
+        ("/admin/media/videoasset/", 200),
+        ("/admin/learning/lectureprogress/", 200),
+        # Accounts and permissions stay with superusers.
+        ("/admin/accounts/user/", 403),
+        ("/admin/auth/group/", 403),
+    ],
+)
+def test_staff_who_are_not_superusers_run_the_content_in_the_admin(editor_client, url, status):
+    assert editor_client.get(url).status_code == status
+
+
+def test_staff_who_are_not_superusers_publish_a_course(editor_client):
+    course = course_with_lectures(2, status=Status.IN_REVIEW, publish_at=None)
+    give_ready_videos(course)
+    index = editor_client.get("/admin/").content.decode()
+    assert "/admin/catalog/bundle/" in index
+    assert "/admin/accounts/user/" not in index
+
+    editor_client.post(
+        "/admin/catalog/course/", {"action": "publish_now", "_selected_action": [course.pk]}
+    )
+
+    assert Course.objects.get(pk=course.pk).is_visible
+
+
+def test_staff_may_view_progress_but_not_change_it(editor_client, member):
+    from lms.learning.models import LectureProgress
+
+    lecture = course_with_lectures(1).lectures.get()
+    row = LectureProgress.objects.create(user=member, lecture=lecture)
+    assert editor_client.get(f"/admin/learning/lectureprogress/{row.pk}/change/").status_code == 200
+    response = editor_client.post(
+        f"/admin/learning/lectureprogress/{row.pk}/change/", {"position": "99"}
+    )
+    assert response.status_code == 403
+    assert LectureProgress.objects.get(pk=row.pk).position == 0
