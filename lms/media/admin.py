@@ -116,6 +116,7 @@ class VideoAssetAdmin(admin.ModelAdmin):
         "uploaded_by",
         "current_version",
         "state",
+        "retired_at",
         "created_at",
         "updated_at",
     )

@@ -48,6 +48,10 @@ class VideoAsset(TimeStampedModel):
     state = models.CharField(
         _("state"), max_length=16, choices=State.choices, default=State.UPLOADED, db_index=True
     )
+    # Set when a lecture moved to another video and no lecture uses this one any more; the
+    # video and its files are deleted MEDIA_SUPERSEDED_VERSION_GRACE_HOURS later
+    # (services.video_assets_retired_delete) unless a lecture takes it again.
+    retired_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("video")

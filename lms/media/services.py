@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, default_storage
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -149,8 +149,10 @@ def video_asset_create_from_storage_key(
 @transaction.atomic
 def lecture_attach_video(*, lecture: Lecture, asset: VideoAsset | None) -> Lecture:
     """Use `asset` as the lecture's video (None detaches it). A ready asset sets the
-    lecture's duration now; one still processing sets it when its version is ready."""
+    lecture's duration now; one still processing sets it when its version is ready. The video
+    it replaces is retired if no lecture uses it any more (`assets_retire_unused`)."""
     lecture = Lecture.objects.select_for_update().get(pk=lecture.pk)
+    replaced = lecture.video_id
     lecture.video = asset
     fields = ["video", "updated_at"]
     if asset is not None and asset.current_version_id is not None:
@@ -159,7 +161,48 @@ def lecture_attach_video(*, lecture: Lecture, asset: VideoAsset | None) -> Lectu
             lecture.duration_seconds = round(duration)
             fields.append("duration_seconds")
     lecture.save(update_fields=fields)
+    if asset is not None:
+        asset_unretire(asset)
+    if replaced is not None and replaced != lecture.video_id:
+        assets_retire_after_commit([replaced])
     return lecture
+
+
+def asset_unretire(asset: VideoAsset) -> None:
+    """A lecture uses `asset` (again): it is no longer due for deletion."""
+    VideoAsset.objects.filter(pk=asset.pk, retired_at__isnull=False).update(
+        retired_at=None, updated_at=timezone.now()
+    )
+
+
+def assets_retire_after_commit(asset_ids: list[int]) -> None:
+    """`assets_retire_unused(asset_ids)` once the current transaction has committed: in a
+    transaction of its own, so it takes no asset lock after the lecture locks the caller
+    holds (the media services lock an asset, then its lectures)."""
+    ids = list(asset_ids)
+    transaction.on_commit(lambda: assets_retire_unused(ids), robust=True)
+
+
+def assets_retire_unused(asset_ids: list[int], *, now: datetime | None = None) -> list[int]:
+    """Retire the videos among `asset_ids` that no lecture uses any more, as its video or as
+    the replacement it waits for: a lecture moved to another video. A member who loaded one
+    watches on through the grace period; then `video_assets_retired_delete` deletes it with
+    its original and every version, so replacing a lecture's video leaves no files behind.
+    Returns the ids retired now."""
+    ids = {i for i in asset_ids if i is not None}
+    if not ids:
+        return []
+    used: set[int] = set()
+    for video_id, pending_id in Lecture.objects.filter(
+        Q(video_id__in=ids) | Q(pending_video_id__in=ids)
+    ).values_list("video_id", "pending_video_id"):
+        used.update({video_id, pending_id})
+    unused = sorted(ids - used)
+    now = now or timezone.now()
+    VideoAsset.objects.filter(pk__in=unused, retired_at__isnull=True).update(
+        retired_at=now, updated_at=now
+    )
+    return unused
 
 
 def video_asset_delete(*, asset: VideoAsset) -> None:
@@ -180,6 +223,37 @@ def video_asset_delete(*, asset: VideoAsset) -> None:
             default_storage.delete(original)
 
         transaction.on_commit(delete_files, robust=True)
+
+
+@dataclass(frozen=True)
+class RetiredDeleteReport:
+    deleted: list[int] = field(default_factory=list)  # ids of the videos deleted
+
+
+def video_assets_retired_delete(*, now: datetime | None = None) -> RetiredDeleteReport:
+    """Delete the videos retired more than MEDIA_SUPERSEDED_VERSION_GRACE_HOURS ago (a
+    lecture moved to another video, see `assets_retire_unused`) that still no lecture uses:
+    the rows, the original upload and every version's files. Safe to run twice or
+    concurrently."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=float(settings.MEDIA_SUPERSEDED_VERSION_GRACE_HOURS))
+    deleted: list[int] = []
+    due = VideoAsset.objects.filter(retired_at__lt=cutoff).order_by("pk")
+    for asset_id in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            asset = (
+                VideoAsset.objects.select_for_update()
+                .filter(pk=asset_id, retired_at__lt=cutoff)
+                .first()
+            )
+            if asset is None:
+                continue
+            if Lecture.objects.filter(Q(video=asset_id) | Q(pending_video=asset_id)).exists():
+                asset_unretire(asset)  # a lecture took it again as it was being retired
+                continue
+            video_asset_delete(asset=asset)
+        deleted.append(asset_id)
+    return RetiredDeleteReport(deleted=deleted)
 
 
 # --- state helpers -------------------------------------------------------------------------
@@ -949,12 +1023,15 @@ def _job_finish_ready(*, job: TranscodeJob, token: str, result: TranscodeResult)
             )
             # Lectures that kept playing their old video until this replacement was ready
             # (uploads.lecture_video_replace) switch to it now, in the same transaction.
-            Lecture.objects.filter(pending_video=asset).update(
+            waiting = Lecture.objects.filter(pending_video=asset)
+            replaced = list(waiting.values_list("video_id", flat=True))
+            waiting.update(
                 video=asset,
                 pending_video=None,
                 duration_seconds=round(result.duration_s),
                 updated_at=now,
             )
+            assets_retire_after_commit([i for i in replaced if i != asset.pk])
         return job
 
 

@@ -52,11 +52,14 @@ def uploads_cleanup() -> dict[str, Any]:
 
 @shared_task
 def versions_purge() -> dict[str, Any]:
-    """Delete the files of versions superseded longer ago than the grace period (periodic;
-    routed to the default queue). Safe to run twice: purged versions are skipped."""
+    """Delete the files of versions superseded, and the videos lectures stopped using, longer
+    ago than the grace period (periodic; routed to the default queue). Safe to run twice:
+    what is gone is skipped."""
     report = services.video_versions_purge()
+    retired = services.video_assets_retired_delete()
     return {
         "purged": report.purged,
         "files_deleted": report.files_deleted,
         "failed": report.failed,
+        "videos_deleted": retired.deleted,
     }

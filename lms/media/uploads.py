@@ -716,11 +716,17 @@ def lecture_video_replace(*, lecture: Lecture, asset: VideoAsset) -> Lecture:
         else None
     )
     playing = current is not None and current.pk != asset.pk and current.current_version_id
+    waiting = lecture.pending_video_id
     if playing and asset.current_version_id is None:
         lecture.pending_video = asset
         lecture.save(update_fields=["pending_video", "updated_at"])
-        return lecture
-    if lecture.pending_video_id is not None:
-        lecture.pending_video = None
-        lecture.save(update_fields=["pending_video", "updated_at"])
-    return media_services.lecture_attach_video(lecture=lecture, asset=asset)
+        media_services.asset_unretire(asset)
+    else:
+        if waiting is not None:
+            lecture.pending_video = None
+            lecture.save(update_fields=["pending_video", "updated_at"])
+        lecture = media_services.lecture_attach_video(lecture=lecture, asset=asset)
+    if waiting is not None and waiting != asset.pk:
+        # A newer replacement supersedes the one that was waiting: it is retired too.
+        media_services.assets_retire_after_commit([waiting])
+    return lecture

@@ -55,7 +55,7 @@ def test_reencode_marks_the_old_version_superseded_and_keeps_its_files_during_th
     new.refresh_from_db()
     assert asset.current_version == new
     assert old.superseded_at is not None and new.superseded_at is None
-    assert report == {"purged": [], "files_deleted": 0, "failed": []}
+    assert report == {"purged": [], "files_deleted": 0, "failed": [], "videos_deleted": []}
     assert old.purged_at is None
     assert set(walk(local_storage, old.storage_prefix)) == old_files
 
@@ -75,8 +75,13 @@ def test_purge_deletes_the_superseded_version_files_and_leaves_the_current_one_u
     first = tasks.versions_purge()
     second = tasks.versions_purge()
 
-    assert first == {"purged": [old.pk], "files_deleted": len(old_files), "failed": []}
-    assert second == {"purged": [], "files_deleted": 0, "failed": []}
+    assert first == {
+        "purged": [old.pk],
+        "files_deleted": len(old_files),
+        "failed": [],
+        "videos_deleted": [],
+    }
+    assert second == {"purged": [], "files_deleted": 0, "failed": [], "videos_deleted": []}
     assert list(walk(local_storage, old.storage_prefix)) == []
     assert _contents(local_storage, new.storage_prefix) == current
     assert local_storage.exists(asset.original.name)
