@@ -94,9 +94,9 @@ def test_a_member_becomes_an_instructor_and_publishes_a_course_that_visitors_see
 
 def _member_applies_to_teach(page: Page) -> None:
     page.goto("/")
-    page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="강사 신청").click()
+    page.get_by_role("navigation", name="주 메뉴").get_by_role("link", name="강의하기").click()
     expect(page).to_have_url(re.compile("/teach/$"))
-    page.get_by_role("link", name="강사 신청").last.click()
+    page.get_by_role("link", name="강사 지원하기").click()
     page.get_by_label("강의 주제").fill(TOPIC)
     page.get_by_label("실무 경력(년)").fill("12")
     page.get_by_label("경력:", exact=True).fill("대형 콜센터 QA 파트장 8년, 상담사 코칭 4년.")
@@ -112,7 +112,7 @@ def _member_applies_to_teach(page: Page) -> None:
 
 def _staff_approve_the_application(page: Page, member: User) -> None:
     page.goto("/studio/")
-    page.get_by_role("link", name="강사 신청").last.click()
+    page.get_by_role("link", name="강사 신청 심사").click()
     entry = page.locator("article.application", has_text=TOPIC)
     expect(entry).to_contain_text(member.email)
     entry.get_by_label("신청자에게 보낼 메시지").fill("환영합니다. 첫 강좌를 기대합니다.")
