@@ -31,7 +31,7 @@ SERVABLE_PREFIXES = ("videos/", "captions/")
 
 
 def url_ttl_seconds() -> int:
-    return int(getattr(settings, "PLAYBACK_URL_TTL_SECONDS", 2 * 3600))
+    return int(settings.PLAYBACK_URL_TTL_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -348,10 +348,15 @@ CELERY_BEAT_SCHEDULE["media-uploads-cleanup"] = {
     "schedule": float(UPLOAD_CLEANUP_SECONDS),
 }
 
+# How long the signed URLs of a lecture's media files stay valid (the master playlist, which
+# checks access, is fetched again when a player reloads): long enough for one viewing.
+PLAYBACK_URL_TTL_SECONDS = env.int("PLAYBACK_URL_TTL_SECONDS", default=2 * 3600)
+
 # A re-encode switches the asset to its new version at once; the old version's files are
 # deleted MEDIA_SUPERSEDED_VERSION_GRACE_HOURS later (by `versions_purge`, run every
-# MEDIA_VERSIONS_PURGE_SECONDS), so members who loaded it before the switch can finish. Keep
-# the grace well above PLAYBACK_URL_TTL_SECONDS (2 h), how long its signed URLs stay valid.
+# MEDIA_VERSIONS_PURGE_SECONDS), so members who loaded it before the switch can finish; a
+# video a lecture stopped using is deleted after the same grace. Keep the grace well above
+# PLAYBACK_URL_TTL_SECONDS, how long its signed URLs stay valid.
 MEDIA_SUPERSEDED_VERSION_GRACE_HOURS = env.float(
     "MEDIA_SUPERSEDED_VERSION_GRACE_HOURS", default=24.0
 )
