@@ -17,7 +17,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from django.db import connections
+from django.db import IntegrityError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Field, Model
 from django.utils import timezone
@@ -261,3 +261,52 @@ def user_by_pk(*, pk: int, using: str = "default") -> User | None:
     if values is None:
         return None
     return cast(User, _TOKEN_USER.build(connection, values, _token_converters(using)))
+
+
+@cache
+def _insert_sql(
+    alias: str, model: type[Model], conflict: tuple[str, ...]
+) -> tuple[str, tuple[Any, ...]]:
+    connection = connections[alias]
+    qn = connection.ops.quote_name
+    meta = model._meta
+    fields = tuple(f for f in meta.concrete_fields if f is not meta.auto_field)
+    targets = ", ".join(qn(meta.get_field(name).column) for name in conflict)
+    assert meta.pk is not None
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({', '.join(qn(f.column) for f in fields)})"  # noqa: S608
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+        f" ON CONFLICT ({targets}) DO NOTHING RETURNING {qn(meta.pk.column)}"
+    )
+    return sql, fields
+
+
+def row_insert_unless_exists(
+    obj: Model, *, conflict: tuple[str, ...], using: str = "default"
+) -> bool:
+    """Insert `obj` unless a row with the same values of the unique fields `conflict` exists.
+    Returns True (with `obj.pk` set) if it inserted, False if the row was there.
+
+    One statement (INSERT ... ON CONFLICT DO NOTHING RETURNING), where `create()` inside a
+    savepoint takes three round trips and turns a lost race into an error to recover from.
+    """
+    connection = connections[using]
+    if not connection.features.can_return_columns_from_insert:  # pragma: no cover - old SQLite
+        try:
+            with transaction.atomic(using=using):
+                obj.save(force_insert=True, using=using)
+        except IntegrityError:
+            return False
+        return True
+    sql, fields = _insert_sql(using, type(obj), conflict)
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return False
+    if obj._meta.auto_field is not None:
+        obj.pk = inserted[0]
+    obj._state.adding = False
+    obj._state.db = using
+    return True

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, TypeVar
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -28,7 +28,12 @@ from . import coverage as cov
 from . import policy as rules
 from . import selectors
 from .models import BundleProgress, CourseProgress, HeartbeatSession, LectureProgress
-from .progress_sql import progress_row_update, progress_rows_lock, progress_rows_read
+from .progress_sql import (
+    progress_row_update,
+    progress_rows_lock,
+    progress_rows_read,
+    row_insert_unless_exists,
+)
 from .reports import HeartbeatReport, report_check_bounds, report_parse
 
 M = TypeVar("M", bound=Model)
@@ -43,17 +48,17 @@ class RecordResult:
 
 
 def _lock_or_create(model: type[M], *, known_missing: bool = False, **keys: Any) -> tuple[M, bool]:
-    """Lock the row with `keys`, creating it if missing; safe when two transactions race to
-    create it (the loser's INSERT fails on the unique constraint, and it locks the winner's)."""
+    """Lock the row with `keys` (its unique fields), creating it if missing; safe when two
+    transactions race to create it (the loser's INSERT does nothing, and it locks the
+    winner's row)."""
     if not known_missing:
         row = model._default_manager.select_for_update().filter(**keys).first()
         if row is not None:
             return row, False
-    try:
-        with transaction.atomic():
-            return model._default_manager.create(**keys), True
-    except IntegrityError:
-        return model._default_manager.select_for_update().get(**keys), False
+    new = model(**keys)
+    if row_insert_unless_exists(new, conflict=tuple(keys)):
+        return new, True
+    return model._default_manager.select_for_update().get(**keys), False
 
 
 def _lock_progress_rows(
@@ -104,13 +109,11 @@ def _session_last_seq(
     for sid, seq in row.sessions:
         if sid == key:
             return int(seq)
-    try:
-        with transaction.atomic():
-            HeartbeatSession.objects.create(id=session, user=user, lecture_id=lecture_id)
+    claim = HeartbeatSession(id=session, user=user, lecture_id=lecture_id)
+    if row_insert_unless_exists(claim, conflict=("id",)):
         return None
-    except IntegrityError:
-        owner = HeartbeatSession.objects.filter(pk=session).values_list("user_id", "lecture_id")
-        found = owner.first()
+    owner = HeartbeatSession.objects.filter(pk=session).values_list("user_id", "lecture_id")
+    found = owner.first()
     if found is None or found[0] != user.pk:
         raise PermissionDenied(
             _("This player session belongs to another member. Reload the page."),
@@ -221,20 +224,29 @@ def _completed_today(user: User, course_id: int, now: datetime) -> int:
 
 
 def _may_complete(
-    *, user: User, course_id: int, policy: rules.Policy, now: datetime, locked: set[int]
+    *,
+    user: User,
+    course_id: int,
+    policy: rules.Policy,
+    now: datetime,
+    locked: dict[int, CourseProgress],
 ) -> bool:
     """Whether one more lecture of the course may be completed today. Locks the member's course
-    progress row first, so two devices cannot both take the last place under the cap."""
+    progress row first (kept in `locked`), so two devices cannot both take the last place
+    under the cap."""
     if course_id not in locked:
-        _lock_or_create(CourseProgress, user=user, course_id=course_id)
-        locked.add(course_id)
+        locked[course_id], _created = _lock_or_create(
+            CourseProgress, user=user, course_id=course_id
+        )
     if policy.daily_cap is None:
         return True
     return _completed_today(user, course_id, now) < policy.daily_cap
 
 
-def _course_progress_refresh(*, user: User, course_id: int, now: datetime) -> CourseProgress:
-    row, _created = _lock_or_create(CourseProgress, user=user, course_id=course_id)
+def _course_progress_refresh(
+    *, user: User, course_id: int, now: datetime, locked: CourseProgress | None = None
+) -> CourseProgress:
+    row = locked or _lock_or_create(CourseProgress, user=user, course_id=course_id)[0]
     counts = selectors.completion_counts(user=user, courses=Q(course_id=course_id))
     total = counts[0]["total"] if counts else 0
     done = counts[0]["done"] if counts else 0
@@ -287,9 +299,20 @@ def _bundle_progress_refresh(*, user: User, course_ids: set[int], now: datetime)
         )
 
 
-def _progress_refresh(*, user: User, course_ids: set[int], now: datetime) -> None:
+def _progress_refresh(
+    *,
+    user: User,
+    course_ids: set[int],
+    now: datetime,
+    locked: dict[int, CourseProgress] | None = None,
+) -> None:
+    """Recompute the member's progress in `course_ids` and in the bundles holding them (course
+    progress rows already locked by the caller are in `locked`)."""
+    locked = locked or {}
     for course_id in sorted(course_ids):
-        _course_progress_refresh(user=user, course_id=course_id, now=now)
+        _course_progress_refresh(
+            user=user, course_id=course_id, now=now, locked=locked.get(course_id)
+        )
     _bundle_progress_refresh(user=user, course_ids=course_ids, now=now)
 
 
@@ -393,7 +416,7 @@ def _record_locked(
     by_lecture = _checked_by_lecture(parsed, lectures)
     results = []
     completed_courses: set[int] = set()
-    locked_courses: set[int] = set()
+    locked_courses: dict[int, CourseProgress] = {}
     for lecture in [lectures[i] for i in lecture_ids]:
         row = rows[lecture.pk]
         policy = rules.course_policy(lecture.course)
@@ -426,7 +449,7 @@ def _record_locked(
             )
         )
     if completed_courses:
-        _progress_refresh(user=user, course_ids=completed_courses, now=now)
+        _progress_refresh(user=user, course_ids=completed_courses, now=now, locked=locked_courses)
     return results
 
 
