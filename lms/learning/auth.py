@@ -64,8 +64,10 @@ class _RecentKeys:
             return None
         return entry[1]
 
-    def put(self, key: str, user: User) -> None:
-        ttl = settings.HEARTBEAT_KEY_CACHE_SECONDS
+    def put(self, key: str, user: User, *, expires_in: float) -> None:
+        """Remember `key` for the cache time, or until the key itself expires (`expires_in`
+        seconds from now) if that comes first."""
+        ttl = min(settings.HEARTBEAT_KEY_CACHE_SECONDS, expires_in)
         if ttl <= 0:
             return
         with self._lock:
@@ -82,22 +84,29 @@ recent_keys = _RecentKeys()
 
 
 def heartbeat_key_user(key: str) -> User | None:
-    """The active member `key` was made for, or None if it is forged, expired or stale."""
-    try:
-        data = signing.loads(key, salt=_SALT, max_age=settings.HEARTBEAT_KEY_MAX_AGE)
-    except signing.BadSignature:  # also SignatureExpired
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
-        return None
+    """The active member `key` was made for, or None if it is forged, expired or stale.
+
+    A key checked in the last HEARTBEAT_KEY_CACHE_SECONDS is found by its exact text, before
+    its signature is checked again: only a key that passed the whole check (signature, age,
+    member) is in the cache, and never beyond its own expiry."""
     cached = recent_keys.get(key)
     if cached is not None:
         return cached
+    max_age = settings.HEARTBEAT_KEY_MAX_AGE
+    try:
+        data = signing.loads(key, salt=_SALT, max_age=max_age)
+        # The signing time, as TimestampSigner wrote it: "<payload>:<base62 time>:<signature>".
+        expires_in = signing.b62_decode(key.rsplit(":", 2)[1]) + max_age - time.time()
+    except (signing.BadSignature, IndexError, ValueError):  # also SignatureExpired
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), int):
+        return None
     user = progress_sql.user_by_pk(pk=data["u"])
     if user is None or not user.is_active:
         return None
     if not constant_time_compare(_fingerprint(user), str(data.get("f", ""))):
         return None
-    recent_keys.put(key, user)
+    recent_keys.put(key, user, expires_in=expires_in)
     return user
 
 

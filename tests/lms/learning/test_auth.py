@@ -2,6 +2,7 @@
 heartbeats before the session middleware."""
 
 import json
+import time
 
 import pytest
 from django.core import signing
@@ -125,3 +126,16 @@ def test_a_checked_key_is_trusted_for_the_cache_time_only(member, lecture, setti
     recent_keys.clear()
     settings.HEARTBEAT_KEY_CACHE_SECONDS = 0
     assert post_with_key(key, report(lecture)).status_code == 403
+
+
+def test_a_cached_key_is_not_trusted_past_its_own_expiry(member, lecture, settings):
+    settings.HEARTBEAT_KEY_CACHE_SECONDS = 60
+    settings.HEARTBEAT_KEY_MAX_AGE = 2
+    key = heartbeat_key_make(member)
+    assert post_with_key(key, report(lecture)).status_code == 200  # checked, then cached
+
+    time.sleep(2.2)  # the key's own life ends long before the cache time
+
+    response = post_with_key(key, report(lecture))
+    assert response.status_code == 403
+    assert response.json()["code"] == "authentication_failed"

@@ -170,3 +170,37 @@ def test_two_devices_with_known_sessions_at_once_lose_nothing(monkeypatch: pytes
     assert progress.credited_seconds == 40
     assert sorted(seq for _session, seq in progress.sessions) == [2, 2]
     assert len(merges) == 3  # two unlocked merges, one of them redone under the lock
+
+
+def test_a_heartbeat_on_a_connection_postgresql_dropped_is_recorded_on_a_new_one():
+    """The short path skips the per-request ping (CONN_HEALTH_CHECKS): the heartbeat's own
+    first statement finds the dead connection, and it is recorded again on a new one."""
+    import psycopg
+    from django.test import Client
+
+    from lms.learning.auth import heartbeat_key_make
+
+    from .test_auth import post_with_key
+
+    assert connection.settings_dict["CONN_HEALTH_CHECKS"]
+    member = UserFactory()
+    lecture = LectureFactory(course=CourseFactory())
+    key, session, client = heartbeat_key_make(member), uuid.uuid4(), Client()
+    first = post_with_key(key, report(lecture, ranges=[[0, 10]], session=session), client)
+    assert first.status_code == 200
+    backend = connection.connection.info.backend_pid
+    params = connection.get_connection_params()
+    with psycopg.connect(
+        dbname=params["dbname"],
+        user=params.get("user"),
+        host=params.get("host"),
+        port=params.get("port"),
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [backend])
+
+    second = post_with_key(key, report(lecture, ranges=[[10, 20]], session=session, seq=2), client)
+
+    assert second.status_code == 200, second.content
+    assert connection.connection.info.backend_pid != backend
+    assert LectureProgress.objects.get(user=member, lecture=lecture).coverage == [[0.0, 20.0]]
