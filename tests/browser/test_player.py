@@ -60,11 +60,16 @@ def test_quality_can_be_switched_between_renditions(member_page: Page, watch_lec
         "() => { const v = document.querySelector('video'); v.muted = true; v.play(); }"
     )
 
+    # The switch waits for the 360p fragments to load and play; when the suite's encodes share
+    # the 2 CPUs with the browser that has taken over 20 s, so allow a minute.
     member_page.wait_for_function(
         "window.lmsPlayer.hls.currentLevel >= 0 && "
-        "window.lmsPlayer.hls.levels[window.lmsPlayer.hls.currentLevel].height === 360"
+        "window.lmsPlayer.hls.levels[window.lmsPlayer.hls.currentLevel].height === 360",
+        timeout=60_000,
     )
-    member_page.wait_for_function("document.querySelector('video').videoHeight === 360")
+    member_page.wait_for_function(
+        "document.querySelector('video').videoHeight === 360", timeout=60_000
+    )
 
 
 def test_captions_show(member_page: Page, watch_lecture):
