@@ -1,7 +1,9 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -19,8 +21,34 @@ class CategoryAdmin(admin.ModelAdmin):
     search_fields = ("title", "title_en", "slug")
 
 
+class _PositionOptionalForm(forms.ModelForm):  # type: ignore[type-arg]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["position"].required = False
+        self.fields["position"].help_text = _("Blank: after the others.")
+
+
+class _AppendingPositionsFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    """Rows left without a position go after the numbered ones, in the order they are listed:
+    staff put a bundle's courses (or a course's lectures) in order by listing them, and type a
+    number only to move one. (Saving renumbers 1, 2, 3... anyway.)"""
+
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        ]
+        following = max((f.cleaned_data.get("position") or 0 for f in kept), default=0) + 1
+        for form in kept:
+            if not form.cleaned_data.get("position"):
+                form.cleaned_data["position"] = form.instance.position = following
+                following += 1
+
+
 class LectureInline(admin.TabularInline):
     model = Lecture
+    form = _PositionOptionalForm
+    formset = _AppendingPositionsFormSet
     fields = ("position", "title", "title_en", "duration_seconds", "status", "publish_at")
     ordering = ("position",)
     extra = 0
@@ -118,6 +146,8 @@ class LectureAdmin(admin.ModelAdmin):
 
 class BundleCourseInline(admin.TabularInline):
     model = BundleCourse
+    form = _PositionOptionalForm
+    formset = _AppendingPositionsFormSet
     fields = ("position", "course")
     autocomplete_fields = ("course",)
     ordering = ("position",)

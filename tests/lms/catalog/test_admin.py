@@ -1,5 +1,6 @@
 import warnings
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
@@ -180,3 +181,98 @@ def test_staff_may_view_progress_but_not_change_it(editor_client, member):
     )
     assert response.status_code == 403
     assert LectureProgress.objects.get(pk=row.pk).position == 0
+
+
+def _inline(prefix: str, rows: list[dict[str, Any]], initial: int = 0) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        data.update({f"{prefix}-{i}-{name}": value for name, value in row.items()})
+    return data
+
+
+def test_bundle_courses_listed_without_positions_keep_the_listed_order(staff_client):
+    first, second, third = CourseFactory(), CourseFactory(), CourseFactory()
+    data = {
+        "title": "QA 패키지",
+        "title_en": "QA bundle",
+        "slug": "qa-bundle",
+        "status": Status.DRAFT,
+        # The third course typed as 1: the two left blank follow it, as listed.
+        **_inline(
+            "items",
+            [
+                {"course": second.pk, "position": ""},
+                {"course": first.pk, "position": ""},
+                {"course": third.pk, "position": "1"},
+            ],
+        ),
+    }
+
+    response = staff_client.post("/admin/catalog/bundle/add/", data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    bundle = Bundle.objects.get(slug="qa-bundle")
+    order = list(bundle.items.order_by("position").values_list("course_id", "position"))
+    assert order == [(third.pk, 1), (second.pk, 2), (first.pk, 3)]
+
+
+def test_lectures_added_without_positions_go_after_the_others(staff_client):
+    course = course_with_lectures(2)
+    existing = list(course.lectures.order_by("position"))
+    page = staff_client.get(f"/admin/catalog/course/{course.pk}/change/")
+    form = page.context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if isinstance(value, str | int | float) and name != "cover_image"
+    }
+    data.update(
+        category=course.category_id,
+        status=course.status,
+        level=course.level,
+        completion_policy=course.completion_policy,
+        completion_threshold=course.completion_threshold,
+        instructors=[],
+    )
+    data.update(
+        _inline(
+            "lectures",
+            [
+                *(
+                    {
+                        "id": lecture.pk,
+                        "course": course.pk,
+                        "position": lecture.position,
+                        "title": lecture.title,
+                        "duration_seconds": lecture.duration_seconds,
+                        "status": lecture.status,
+                    }
+                    for lecture in existing
+                ),
+                {
+                    "course": course.pk,
+                    "position": "",
+                    "title": "새 강의",
+                    "duration_seconds": 0,
+                    "status": "draft",
+                },
+            ],
+            initial=len(existing),
+        )
+    )
+    data = {key: value for key, value in data.items() if value is not None}
+
+    response = staff_client.post(f"/admin/catalog/course/{course.pk}/change/", data)
+
+    assert response.status_code == 302, (
+        response.context["adminform"].form.errors,
+        [f.errors for f in response.context["inline_admin_formsets"][0].formset.forms],
+        response.context["inline_admin_formsets"][0].formset.non_form_errors(),
+    )
+    titles = list(course.lectures.order_by("position").values_list("title", "position"))
+    assert titles[-1] == ("새 강의", 3)
