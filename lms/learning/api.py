@@ -33,20 +33,25 @@ from .auth import HeartbeatHeaderAuthentication
 MAX_HEARTBEAT_BODY_BYTES = 512 * 1024
 
 
-def _throttle_cache() -> BaseCache:
-    """The cache that counts heartbeats: the `throttle` alias when CACHES names one (a shared
-    Redis in production), else a per-process memory cache sized for many members (Django's
-    default memory cache keeps only 300 entries, so past 300 watching members it would forget
-    counts and stop limiting)."""
+# Django's default memory cache keeps only 300 entries: past 300 watching members it would
+# forget counts and stop limiting.
+_process_counts = LocMemCache("lms-heartbeat-throttle", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+
+
+def throttle_cache() -> BaseCache:
+    """The cache that counts heartbeats: the `throttle` alias when CACHES names one (Redis,
+    THROTTLE_CACHE_URL: shared by every web process), else this process's memory."""
     if "throttle" in settings.CACHES:
         return caches["throttle"]
-    return LocMemCache("lms-heartbeat-throttle", {"OPTIONS": {"MAX_ENTRIES": 100_000}})
+    return _process_counts
 
 
 class HeartbeatThrottle(ScopedRateThrottle):
     """Per-member limit on heartbeats (scope `heartbeats` in DEFAULT_THROTTLE_RATES)."""
 
-    cache = _throttle_cache()
+    def __init__(self) -> None:
+        super().__init__()
+        self.cache = throttle_cache()
 
 
 class PayloadTooLarge(exceptions.APIException):

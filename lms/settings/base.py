@@ -299,10 +299,23 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "lms.core.api.exception_handler",
-    # Counts live in a cache: CACHES["throttle"] for `heartbeats` if set (lms.learning.api),
-    # else per process, so with N web processes a member gets up to N times these rates.
+    # Counts live in a cache: CACHES["throttle"] for `heartbeats` (THROTTLE_CACHE_URL), else
+    # per process, so with N web processes a member gets up to N times these rates.
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min", "heartbeats": "120/min"},
 }
+# The heartbeat limit's counts (lms.learning.api.HeartbeatThrottle): with a Redis URL they are
+# shared by every web process and machine, so the limit is per member, not per process.
+THROTTLE_CACHE_URL = env.str("THROTTLE_CACHE_URL", default="")
+if THROTTLE_CACHE_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": THROTTLE_CACHE_URL,
+            "KEY_PREFIX": "lms-throttle",
+        },
+    }
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "CS Leaders Forum LMS API",
     "VERSION": "1",

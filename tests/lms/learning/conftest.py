@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from lms.catalog.models import Course, Lecture
-from lms.learning.api import HeartbeatThrottle
+from lms.learning.api import throttle_cache
 from lms.learning.auth import recent_keys
 from tests.factories import CourseFactory, LectureFactory
 
@@ -19,10 +19,10 @@ HEARTBEATS_URL = "/api/v1/progress/heartbeats"
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counts() -> Iterator[None]:
     # Throttle counts live in the (per-process) cache; user ids repeat across tests.
-    HeartbeatThrottle.cache.clear()
+    throttle_cache().clear()
     recent_keys.clear()
     yield
-    HeartbeatThrottle.cache.clear()
+    throttle_cache().clear()
     recent_keys.clear()
 
 

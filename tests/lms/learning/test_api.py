@@ -323,3 +323,39 @@ def test_api_schema_documents_the_progress_endpoints(client):
         components
     )
     assert "sent_at" in components["HeartbeatReport"]["properties"]
+
+
+def test_with_a_redis_throttle_cache_the_limit_is_shared_by_every_web_process(
+    token_client, member, lecture, settings, monkeypatch
+):
+    """THROTTLE_CACHE_URL: the counts live in Redis, so a member's heartbeats to two web
+    processes count against one limit (the second process is a cache client of its own)."""
+    from types import SimpleNamespace
+
+    from django.core.cache.backends.redis import RedisCache
+
+    from lms.learning.api import HeartbeatApi, HeartbeatThrottle
+
+    location = "redis://127.0.0.1:6379/15"
+    prefix = f"lms-test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": prefix,
+        },
+    }
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "heartbeats", "2/min")
+    session = str(uuid.uuid4())
+    assert post(token_client, report(lecture, session=session, seq=1)).status_code == 200
+
+    other_process = HeartbeatThrottle()
+    other_process.cache = RedisCache(location, {"KEY_PREFIX": prefix})
+    request = SimpleNamespace(user=member, META={})
+    assert other_process.allow_request(request, HeartbeatApi)  # type: ignore[arg-type]
+
+    response = post(token_client, report(lecture, session=session, seq=2))
+    assert response.status_code == 429  # the other process's heartbeat counted here
+    assert not other_process.allow_request(request, HeartbeatApi)  # type: ignore[arg-type]
+    other_process.cache.delete(other_process.key)
