@@ -170,6 +170,9 @@ def _progress_rows(
     return rows
 
 
+_UPDATED_AT = cast("Field[Any, Any]", LectureProgress._meta.get_field("updated_at"))
+
+
 @cache
 def _update_sql(alias: str, guarded: bool) -> tuple[str, tuple[Field[Any, Any], ...]]:
     connection = connections[alias]
@@ -181,7 +184,7 @@ def _update_sql(alias: str, guarded: bool) -> tuple[str, tuple[Field[Any, Any], 
     pk = qn(meta.pk.column)
     sql = f"UPDATE {qn(meta.db_table)} SET {assignments} WHERE {pk} = %s"  # noqa: S608
     if guarded:
-        sql += f" AND {qn(meta.get_field('updated_at').column)} = %s"
+        sql += f" AND {qn(_UPDATED_AT.column)} = %s"
     return sql, fields
 
 
@@ -201,8 +204,7 @@ def progress_row_update(
     params = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields]
     params.append(row.pk)
     if guarded:
-        updated_at = LectureProgress._meta.get_field("updated_at")
-        params.append(updated_at.get_db_prep_save(unless_changed_since, connection))
+        params.append(_UPDATED_AT.get_db_prep_save(unless_changed_since, connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return bool(cursor.rowcount == 1)

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import Storage, default_storage
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -193,9 +193,7 @@ def assets_retire_unused(asset_ids: list[int], *, now: datetime | None = None) -
     if not ids:
         return []
     used: set[int] = set()
-    for video_id, pending_id in Lecture.objects.filter(
-        Q(video_id__in=ids) | Q(pending_video_id__in=ids)
-    ).values_list("video_id", "pending_video_id"):
+    for video_id, pending_id in _lectures_using(ids).values_list("video_id", "pending_video_id"):
         used.update({video_id, pending_id})
     unused = sorted(ids - used)
     now = now or timezone.now()
@@ -203,6 +201,16 @@ def assets_retire_unused(asset_ids: list[int], *, now: datetime | None = None) -
         retired_at=now, updated_at=now
     )
     return unused
+
+
+def _lectures_using(asset_ids: set[int]) -> QuerySet[Lecture]:
+    """The lectures that play one of `asset_ids` or wait for it as their replacement."""
+    return Lecture.objects.filter(Q(video_id__in=asset_ids) | Q(pending_video_id__in=asset_ids))
+
+
+def _grace_cutoff(now: datetime) -> datetime:
+    """Superseded versions and retired videos older than this have had their grace period."""
+    return now - timedelta(hours=float(settings.MEDIA_SUPERSEDED_VERSION_GRACE_HOURS))
 
 
 def video_asset_delete(*, asset: VideoAsset) -> None:
@@ -235,8 +243,7 @@ def video_assets_retired_delete(*, now: datetime | None = None) -> RetiredDelete
     lecture moved to another video, see `assets_retire_unused`) that still no lecture uses:
     the rows, the original upload and every version's files. Safe to run twice or
     concurrently."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(hours=float(settings.MEDIA_SUPERSEDED_VERSION_GRACE_HOURS))
+    cutoff = _grace_cutoff(now or timezone.now())
     deleted: list[int] = []
     due = VideoAsset.objects.filter(retired_at__lt=cutoff).order_by("pk")
     for asset_id in list(due.values_list("pk", flat=True)):
@@ -248,7 +255,7 @@ def video_assets_retired_delete(*, now: datetime | None = None) -> RetiredDelete
             )
             if asset is None:
                 continue
-            if Lecture.objects.filter(Q(video=asset_id) | Q(pending_video=asset_id)).exists():
+            if _lectures_using({asset_id}).exists():
                 asset_unretire(asset)  # a lecture took it again as it was being retired
                 continue
             video_asset_delete(asset=asset)
@@ -454,7 +461,7 @@ def video_versions_purge(*, now: datetime | None = None) -> PurgeReport:
     files could not all be deleted (storage down) stays unpurged for the next run.
     """
     now = now or timezone.now()
-    cutoff = now - timedelta(hours=float(settings.MEDIA_SUPERSEDED_VERSION_GRACE_HOURS))
+    cutoff = _grace_cutoff(now)
     due = VideoVersion.objects.filter(purged_at__isnull=True, superseded_at__lt=cutoff)
     purged: list[int] = []
     failed: list[int] = []
