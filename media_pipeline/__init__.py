@@ -34,6 +34,7 @@ from media_pipeline.transcode import (
     RenditionResult,
     StoryboardResult,
     TranscodeResult,
+    spec_for_binary,
     transcode,
 )
 
@@ -69,5 +70,6 @@ __all__ = [
     "inspect_upload",
     "probe",
     "resolve_ffmpeg",
+    "spec_for_binary",
     "transcode",
 ]

@@ -7,8 +7,10 @@ on ``PATH``, then the static build bundled in the ``imageio-ffmpeg`` wheel, so t
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from media_pipeline.errors import FfmpegNotFoundError
@@ -49,3 +51,33 @@ def resolve_ffmpeg(explicit: str | os.PathLike[str] | None = None) -> str:
     except RuntimeError as exc:  # pragma: no cover - wheel without a binary for this platform
         raise FfmpegNotFoundError(str(exc)) from exc
     return bundled
+
+
+def has_filter(binary: str, name: str) -> bool:
+    """Whether the ffmpeg at ``binary`` was built with the filter ``name`` (asked once per
+    binary file and version of it)."""
+    try:
+        stat = os.stat(binary)
+    except OSError:
+        return False
+    return name in _filters(binary, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _filters(binary: str, _mtime_ns: int, _size: int) -> frozenset[str]:
+    try:
+        listing = subprocess.run(
+            [binary, "-hide_banner", "-nostdin", "-filters"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            stdin=subprocess.DEVNULL,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    # Lines look like " TSC zscale            V->V       Apply resizing, ...".
+    return frozenset(
+        parts[1] for line in listing.stdout.splitlines() if len(parts := line.split()) >= 3
+    )

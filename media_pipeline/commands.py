@@ -286,12 +286,36 @@ def _video_base(stream: Any, ladder: Ladder) -> Any:
     return stream.filter("fps", fps=_fraction_text(ladder.frame_rate))
 
 
-def _scaled(stream: Any, width: int, height: int, flags: str = "bicubic") -> Any:
-    return (
-        stream.filter("scale", width, height, flags=flags)
-        .filter("format", "yuv420p")
-        .filter("setsar", "1")
-    )
+#: zscale's filter for each swscale algorithm it can stand in for, with the coefficients
+#: that give swscale's picture (swscale's bicubic is B=0, C=0.6; zimg's default B=C=1/3 is
+#: softer). Other algorithms (``area``...) stay with swscale.
+_ZSCALE_FILTERS: dict[str, dict[str, Any]] = {
+    "bicubic": {"filter": "bicubic", "param_a": 0, "param_b": 0.6},
+    "bilinear": {"filter": "bilinear"},
+    "lanczos": {"filter": "lanczos"},
+    "spline": {"filter": "spline36"},
+}
+
+
+def _scaled(
+    stream: Any, width: int, height: int, flags: str = "bicubic", resizer: str = "swscale"
+) -> Any:
+    """Resize to ``width``×``height`` in 8-bit 4:2:0 with square pixels. ``resizer`` is
+    ``zscale`` or anything else for swscale (an unresolved ``auto`` included)."""
+    zscale = _ZSCALE_FILTERS.get(flags) if resizer == "zscale" else None
+    if zscale is not None:
+        stream = stream.filter("zscale", w=width, h=height, **zscale)
+    else:
+        stream = stream.filter("scale", width, height, flags=flags)
+    return stream.filter("format", "yuv420p").filter("setsar", "1")
+
+
+def _rung_resizer(rung: Rung, ladder: Ladder, spec: TranscodeSpec) -> str:
+    """swscale for a rung as large as the picture (it passes the frame through, or only fixes
+    the pixel aspect of an anamorphic source); the spec's resizer for real downscales."""
+    if (rung.width, rung.height) == (ladder.source_width, ladder.source_height):
+        return "swscale"
+    return spec.resizer
 
 
 def build_transcode_argv(
@@ -321,11 +345,14 @@ def build_transcode_argv(
     # picture (spec.scale_flags); below it, spec.cascade_scale_flags.
     previous_is_full_size = False
     for number, rung in enumerate(ladder.rungs):
+        resizer = _rung_resizer(rung, ladder, spec)
         if previous is None or not spec.cascade_scaling:
-            scaled = _scaled(branches.stream(number), rung.width, rung.height, spec.scale_flags)
+            scaled = _scaled(
+                branches.stream(number), rung.width, rung.height, spec.scale_flags, resizer
+            )
         else:
             flags = spec.scale_flags if previous_is_full_size else spec.cascade_scale_flags
-            scaled = _scaled(previous, rung.width, rung.height, flags)
+            scaled = _scaled(previous, rung.width, rung.height, flags, resizer)
         previous_is_full_size = (rung.width, rung.height) == (
             ladder.source_width,
             ladder.source_height,
@@ -440,6 +467,7 @@ def build_single_rung_argv(
         rung.width,
         rung.height,
         spec.scale_flags,
+        _rung_resizer(rung, ladder, spec),
     )
     out = ffmpeg.output(
         scaled,

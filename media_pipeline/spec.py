@@ -92,10 +92,15 @@ class TranscodeSpec:
     #: 0.9969 → 0.992 on the bench's slides and 0.994 → 0.9875 on a text slide (22 px code
     #: becomes visibly softer), which would also break the benchmark's "within 0.005 of the
     #: baseline"; ``area`` for 720p too saves ~4 % at 720p SSIM 0.998 → 0.996. Not worth it.
-    #: (zscale's bicubic, b=0 c=0.6, gives swscale's picture, SSIM 0.9998, for 27 % less
-    #: scaler CPU, ~2.5 % of the ladder, but would make libzimg a requirement of every
-    #: transcode, not only of HDR ones.)
     cascade_scale_flags: str = "bicubic"
+    #: Which filter resizes: ``zscale`` (libzimg), ``swscale`` (ffmpeg's ``scale``) or
+    #: ``auto``: zscale when the ffmpeg binary has it (the bundled build does), else swscale.
+    #: zimg's bicubic with swscale's coefficients (B=0, C=0.6) gives the same picture (bytes
+    #: within 0.5 %, SSIM within 0.0001 per rung) for less work: 20 s 1080p slide lecture,
+    #: two alternating pairs of 2 runs, ladder 12.43/12.52 CPU-s and 6.71/6.74 s against
+    #: 13.04/13.06 CPU-s and 7.14/7.12 s (-4.4 % CPU, -5.8 % wall). A rung as large as the
+    #: picture is passed through by swscale (zscale would copy it).
+    resizer: str = "auto"
     #: Decoder threads and filter-graph slice threads in the one-process ladder; None = a
     #: quarter of the CPUs (``commands.decoder_threads``, ``commands.filter_threads``).
     #: With the x264 thread shares (``EncoderSpec.threads``) this is the whole speed-up of

@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from media_pipeline import commands, packaging
-from media_pipeline.binaries import resolve_ffmpeg
+from media_pipeline.binaries import has_filter, resolve_ffmpeg
 from media_pipeline.ladder import Ladder, build_ladder
 from media_pipeline.probe import ProbeResult, inspect_upload
 from media_pipeline.runner import (
@@ -145,6 +145,7 @@ def transcode(
     destination = Path(out_dir)
     _check_out_dir(destination)
     binary = resolve_ffmpeg(ffmpeg_bin)
+    spec = spec_for_binary(spec, binary)
     probe = inspect_upload(source, limits=spec.limits)
     ladder = build_ladder(probe, spec)
     plan = commands.plan_storyboard(probe.duration_s, ladder, spec)
@@ -182,6 +183,14 @@ def transcode(
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(work / relative, target)
     return _relocated(result, destination)
+
+
+def spec_for_binary(spec: TranscodeSpec, binary: str) -> TranscodeSpec:
+    """``spec`` with its ``auto`` choices made for this ffmpeg binary: zscale resizes when
+    the binary has it."""
+    if spec.resizer != "auto":
+        return spec
+    return replace(spec, resizer="zscale" if has_filter(binary, "zscale") else "swscale")
 
 
 def _tile_storyboard(

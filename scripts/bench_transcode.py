@@ -42,6 +42,7 @@ from media_pipeline import (
     build_ladder,
     inspect_upload,
     resolve_ffmpeg,
+    spec_for_binary,
     transcode,
 )
 from media_pipeline.commands import (
@@ -297,6 +298,12 @@ def main() -> int:
     parser.add_argument("--scale-flags", default=TranscodeSpec().scale_flags)
     parser.add_argument("--cascade-scale-flags", default=TranscodeSpec().cascade_scale_flags)
     parser.add_argument(
+        "--resizer",
+        choices=["auto", "zscale", "swscale"],
+        default=TranscodeSpec().resizer,
+        help="filter that resizes the rungs (auto: zscale when ffmpeg has it)",
+    )
+    parser.add_argument(
         "--no-cascade", action="store_true", help="scale every rung from the source"
     )
     parser.add_argument(
@@ -320,7 +327,10 @@ def main() -> int:
         cascade_scaling=not args.no_cascade,
         scale_flags=args.scale_flags,
         cascade_scale_flags=args.cascade_scale_flags,
+        resizer=args.resizer,
     )
+    # The baseline builds its commands from the spec too: both use the same resizer.
+    spec = spec_for_binary(spec, ffmpeg)
     sources: list[tuple[str, Callable[[str, Path, int], None]]] = [
         ("lecture", make_lecture_source),
         ("motion", make_motion_source),
@@ -332,7 +342,7 @@ def main() -> int:
         f"ffmpeg: {ffmpeg}\nencoder: x264 preset={enc.preset} crf={enc.crf} tune={enc.tune} "
         f"threads={enc.threads or 'shared by pixels'}; segments {spec.segment_seconds:g} s; "
         f"x264-params={enc.x264_params}; cascade scaling={spec.cascade_scaling} "
-        f"(scalers {spec.scale_flags}/{spec.cascade_scale_flags}); "
+        f"(scalers {spec.resizer} {spec.scale_flags}/{spec.cascade_scale_flags}); "
         f"{args.seconds} s 1080p30 sources; fastest of {args.repeat} run(s)\n"
     )
     header = (

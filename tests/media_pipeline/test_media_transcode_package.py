@@ -7,10 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import av
+import ffmpeg  # type: ignore[import-untyped]  # ffmpeg-python ships no type information
 import pytest
 
-from media_pipeline import TranscodeResult, TranscodeSpec, inspect_upload
+from media_pipeline import TranscodeResult, TranscodeSpec, inspect_upload, spec_for_binary
+from media_pipeline.binaries import has_filter
+from media_pipeline.commands import _scaled
 from media_pipeline.packaging import parse_media_playlist
+
+from .conftest import run_ffmpeg_for_test
 
 SEGMENT_SECONDS = TranscodeSpec().segment_seconds
 
@@ -246,3 +251,40 @@ def test_interlaced_source_is_deinterlaced_before_scaling(
     assert graph.index("bwdif") < graph.index("scale")
     with av.open(str(result.out_dir / result.renditions[0].media_file)) as container:
         assert container.streams.video[0].codec_context.field_order in (0, 1)  # progressive
+
+
+def test_downscaled_rungs_are_resized_by_zscale_and_the_full_size_rung_passes_through(
+    package: Callable[[str], TranscodeResult], ffmpeg_bin: str
+) -> None:
+    graph = package("landscape_1080").argv
+    graph_text = graph[graph.index("-filter_complex") + 1]
+    assert "scale=1920:1080:" in graph_text  # swscale: hands the frame on untouched
+    resizer = "zscale" if has_filter(ffmpeg_bin, "zscale") else "scale"
+    for width, _height in EXPECTED_LADDERS["landscape_1080"][1:]:
+        assert re.search(rf"\b{resizer}=[^;]*\b{width}\b", graph_text), (width, graph_text)
+
+
+def test_zscale_resizes_to_swscales_picture(ffmpeg_bin: str, clip: Callable[[str], Path]) -> None:
+    if not has_filter(ffmpeg_bin, "zscale"):
+        pytest.skip("this ffmpeg has no zscale")
+    source = ffmpeg.input(str(clip("landscape_1080"))).video.filter_multi_output("split", 2)
+    compared = ffmpeg.filter(
+        [
+            _scaled(source.stream(0), 1280, 720, "bicubic", "zscale"),
+            _scaled(source.stream(1), 1280, 720, "bicubic", "swscale"),
+        ],
+        "ssim",
+    )
+    argv = ffmpeg.output(compared, "-", f="null").compile(cmd=ffmpeg_bin)
+    # (A bilinear zscale scores 0.998 here: this tells the two bicubics apart from it.)
+    stderr = run_ffmpeg_for_test(ffmpeg_bin, "-loglevel", "info", *argv[1:]).stderr
+    match = re.search(r"All:([\d.]+)", stderr)
+    assert match and float(match.group(1)) >= 0.999, stderr[-400:]
+
+
+def test_a_binary_without_zscale_resizes_with_swscale(tmp_path: Path) -> None:
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\necho ' ... scale  V->V  Scale the input video size.'\n")
+    fake.chmod(0o755)
+    assert spec_for_binary(TranscodeSpec(), str(fake)).resizer == "swscale"
+    assert spec_for_binary(TranscodeSpec(resizer="zscale"), str(fake)).resizer == "zscale"
