@@ -15,8 +15,9 @@ What it does, all on this machine (the load generator shares its cores with the 
    a bare WSGI app under the same gunicorn (what HTTP costs here), an unauthenticated API request
    (Django, middleware and DRF, no database: the floor the ratios are taken to), the GET progress
    endpoint, heartbeats at a fixed arrival rate for `--seconds` (the result: latency is measured
-   from the scheduled send time, so a server that falls behind shows it), and heartbeats as
-   fast as the server answers;
+   from the scheduled send time, so a server that falls behind shows it; before it, members
+   join over `--ramp-seconds`, as a load test's spawn rate does, and the measured window
+   starts 5 s after the full rate is reached), and heartbeats as fast as the server answers;
 5. prints a table (rate, p50, p99, errors, ratio to the no-DB DRF request, the cores gunicorn
    used and its CPU time per request: the figure least disturbed by other work on the machine),
    stops gunicorn and drops the database unless `--keep-db`.
@@ -59,6 +60,14 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=300, help="fixed-rate phase length")
     p.add_argument("--rate", type=float, default=1000, help="heartbeats/s in the fixed phase")
     p.add_argument("--baseline-seconds", type=float, default=15, help="each other phase")
+    p.add_argument(
+        "--ramp-seconds",
+        type=float,
+        default=30,
+        help="fixed-rate phase: the rate grows from 0 over this many seconds of its warm-up "
+        "(members joining; each member's first reports to each web process check its key and "
+        "cost more), then 5 s more of warm-up at the full rate before the measured window",
+    )
     p.add_argument("--members", type=int, default=0, help="default: rate x 10 (10 s period)")
     p.add_argument("--lectures", type=int, default=20)
     p.add_argument("--lecture-seconds", type=int, default=600)
@@ -347,9 +356,12 @@ async def run_phase(
     make_request: Any,
     rate: float = 0.0,
     warmup: float = 0.0,
+    ramp: float = 0.0,
 ) -> Phase:
     """Closed loop (rate 0: each connection sends as soon as it has an answer) or fixed arrival
-    rate (latency counted from the scheduled time). Only the window after `warmup` counts."""
+    rate (latency counted from the scheduled time). Only the window after `warmup` counts.
+    With `ramp`, the fixed rate grows from 0 to `rate` over the first `ramp` seconds of the
+    warm-up (members joining, as a locust spawn rate), then holds."""
     loop = asyncio.get_running_loop()
     start = loop.time()
     measure_from = start + warmup
@@ -362,9 +374,9 @@ async def run_phase(
             now = loop.time()
             if now >= stop:
                 break
-            due = int((now - start) * rate) - sent
+            due = int(_scheduled_by(now - start, rate, ramp)) - sent
             for i in range(due):
-                queue.put_nowait(start + (sent + i) / rate)
+                queue.put_nowait(start + _due_time(sent + i, rate, ramp))
             sent += max(0, due)
             await asyncio.sleep(0.001)
         for _ in range(connections):
@@ -410,6 +422,20 @@ async def run_phase(
     phase.started, phase.ended = measure_from, stop
     await asyncio.gather(*tasks)
     return phase
+
+
+def _scheduled_by(elapsed: float, rate: float, ramp: float) -> float:
+    """Requests due in the first `elapsed` seconds: a linear ramp to `rate`, then `rate`."""
+    if elapsed < ramp:
+        return rate * elapsed * elapsed / (2 * ramp)
+    return rate * (elapsed - ramp / 2)
+
+
+def _due_time(number: int, rate: float, ramp: float) -> float:
+    """When request `number` (from 0) is due: the inverse of `_scheduled_by`."""
+    if number < rate * ramp / 2:
+        return float((2 * ramp * number / rate) ** 0.5)
+    return number / rate + ramp / 2
 
 
 def timeline_step(seconds: float) -> float:
@@ -624,8 +650,10 @@ def main() -> int:
         for key, name, make, rate, seconds in plan:
             if key not in args.phases:
                 continue
-            warmup = 5.0 if rate else 3.0
-            print(f"--> {name}: {warmup:.0f} s warm-up + {seconds:g} s", flush=True)
+            ramp = args.ramp_seconds if rate else 0.0
+            warmup = ramp + 5.0 if rate else 3.0
+            ramp_note = f" (members join over the first {ramp:g} s)" if ramp else ""
+            print(f"--> {name}: {warmup:.0f} s warm-up{ramp_note} + {seconds:g} s", flush=True)
             busy0, total0 = machine_cpu()
             server0, client0 = cpu_seconds(proc.pid), time.process_time()
             phase = asyncio.run(
@@ -637,6 +665,7 @@ def main() -> int:
                     make_request=make,
                     rate=rate,
                     warmup=warmup,
+                    ramp=ramp,
                 )
             )
             busy1, total1 = machine_cpu()

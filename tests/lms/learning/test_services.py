@@ -489,3 +489,33 @@ def test_a_guarded_write_leaves_a_row_another_request_wrote_alone(member, lectur
     fresh.position = 3.0
     assert progress_row_update(fresh, unless_changed_since=written.updated_at) is True
     assert row(member, lecture).position == 3.0
+
+
+def test_rows_read_for_a_heartbeat_are_what_the_orm_would_load(member, lecture):
+    """progress_sql builds the row, its lecture and course without Model.__init__: the same
+    loaded values, the rest deferred (and loaded on use), a state from this database."""
+    from lms.learning.models import LectureProgress
+    from lms.learning.progress_sql import _COURSE, _LECTURE, _PROGRESS, progress_rows_read
+
+    record(member, report(lecture, ranges=[[0, 10]]), now=NOON)
+    [built] = progress_rows_read(user_id=member.pk, lecture_ids=[lecture.pk]).values()
+    loaded = (
+        LectureProgress.objects.select_related("lecture__course")
+        .only(*(f"{f}" for f in _PROGRESS.attnames))
+        .get(user=member, lecture=lecture)
+    )
+
+    for table, mine, orms in (
+        (_PROGRESS, built, loaded),
+        (_LECTURE, built.lecture, loaded.lecture),
+        (_COURSE, built.lecture.course, loaded.lecture.course),
+    ):
+        assert type(mine) is type(orms)
+        assert {a: getattr(mine, a) for a in table.attnames} == {
+            a: getattr(orms, a) for a in table.attnames
+        }
+        assert (mine._state.adding, mine._state.db) == (False, "default")
+    assert built.get_deferred_fields() == loaded.get_deferred_fields()
+    assert built.lecture.get_deferred_fields() and "title" in built.lecture.get_deferred_fields()
+    assert built.lecture.title == lecture.title  # a deferred field loads on use
+    assert built.created_at == loaded.created_at
