@@ -17,7 +17,8 @@ What it does, all on this machine (the load generator shares its cores with the 
    endpoint, heartbeats at a fixed arrival rate for `--seconds` (the result: latency is measured
    from the scheduled send time, so a server that falls behind shows it; before it, members
    join over `--ramp-seconds`, as a load test's spawn rate does, and the measured window
-   starts 5 s after the full rate is reached), and heartbeats as fast as the server answers;
+   starts `--hold-seconds` after the full rate is reached; the warm-up's latencies are
+   printed too: what members see after a start), and heartbeats as fast as the server answers;
 5. prints a table (rate, p50, p99, errors, ratio to the no-DB DRF request, the cores gunicorn
    used and its CPU time per request: the figure least disturbed by other work on the machine),
    stops gunicorn and drops the database unless `--keep-db`.
@@ -61,12 +62,19 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--rate", type=float, default=1000, help="heartbeats/s in the fixed phase")
     p.add_argument("--baseline-seconds", type=float, default=15, help="each other phase")
     p.add_argument(
+        "--hold-seconds",
+        type=float,
+        default=30,
+        help="fixed-rate phase: warm-up at the full rate after the ramp, before the measured "
+        "window (what a start costs is printed as the warm-up's latencies)",
+    )
+    p.add_argument(
         "--ramp-seconds",
         type=float,
         default=30,
         help="fixed-rate phase: the rate grows from 0 over this many seconds of its warm-up "
         "(members joining; each member's first reports to each web process check its key and "
-        "cost more), then 5 s more of warm-up at the full rate before the measured window",
+        "cost more), then --hold-seconds at the full rate before the measured window",
     )
     p.add_argument("--members", type=int, default=0, help="default: rate x 10 (10 s period)")
     p.add_argument("--lectures", type=int, default=20)
@@ -292,6 +300,11 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     #: Seconds from the start of the measured window at which each latency's request was due.
     due: list[float] = field(default_factory=list)
+    #: (due, latency) of the warm-up's requests: what members see while they join.
+    warmup: list[tuple[float, float]] = field(default_factory=list)
+    #: CPU seconds (web server, this process) and machine (busy, total) jiffies when the
+    #: measured window began.
+    cpu_at_start: tuple[float, ...] = ()
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
     unsent: int = 0
@@ -357,6 +370,7 @@ async def run_phase(
     rate: float = 0.0,
     warmup: float = 0.0,
     ramp: float = 0.0,
+    cpu: Any = None,
 ) -> Phase:
     """Closed loop (rate 0: each connection sends as soon as it has an answer) or fixed arrival
     rate (latency counted from the scheduled time). Only the window after `warmup` counts.
@@ -374,6 +388,8 @@ async def run_phase(
             now = loop.time()
             if now >= stop:
                 break
+            if cpu is not None and now >= measure_from and not phase.cpu_at_start:
+                phase.cpu_at_start = cpu()
             due = int(_scheduled_by(now - start, rate, ramp)) - sent
             for i in range(due):
                 queue.put_nowait(start + _due_time(sent + i, rate, ramp))
@@ -414,6 +430,8 @@ async def run_phase(
                     phase.statuses[status] = phase.statuses.get(status, 0) + 1
                 phase.latencies.append((done - scheduled) * 1000)
                 phase.due.append(scheduled - measure_from)
+            else:
+                phase.warmup.append((scheduled - start, (done - scheduled) * 1000))
         conn.close()
 
     tasks = [asyncio.create_task(worker()) for _ in range(connections)]
@@ -651,11 +669,15 @@ def main() -> int:
             if key not in args.phases:
                 continue
             ramp = args.ramp_seconds if rate else 0.0
-            warmup = ramp + 5.0 if rate else 3.0
+            warmup = ramp + args.hold_seconds if rate else 3.0
             ramp_note = f" (members join over the first {ramp:g} s)" if ramp else ""
             print(f"--> {name}: {warmup:.0f} s warm-up{ramp_note} + {seconds:g} s", flush=True)
             busy0, total0 = machine_cpu()
             server0, client0 = cpu_seconds(proc.pid), time.process_time()
+
+            def cpu_now(pid: int = proc.pid) -> tuple[float, ...]:
+                return cpu_seconds(pid), time.process_time(), *machine_cpu()
+
             phase = asyncio.run(
                 run_phase(
                     Phase(name),
@@ -666,10 +688,25 @@ def main() -> int:
                     rate=rate,
                     warmup=warmup,
                     ramp=ramp,
+                    cpu=cpu_now if rate else None,
                 )
             )
             busy1, total1 = machine_cpu()
             wall = warmup + seconds
+            if phase.cpu_at_start:
+                # The fixed-rate phase: the measured window only.
+                server0, client0, busy0, total0 = phase.cpu_at_start
+                wall = seconds
+            if phase.warmup and rate:
+                step = max(5.0, round(warmup / 10))
+                buckets: dict[int, list[float]] = {}
+                for due, latency in phase.warmup:
+                    buckets.setdefault(int(due // step), []).append(latency)
+                cells = "  ".join(
+                    f"{percentile(v, 0.5):.0f}/{percentile(v, 0.99):.0f}"
+                    for _, v in sorted(buckets.items())
+                )
+                print(f"    warm-up p50/p99 ms by {step:g} s: {cells}", flush=True)
             server_share = (cpu_seconds(proc.pid) - server0) / wall
             client_share = (time.process_time() - client0) / wall
             machine_share = (busy1 - busy0) / max(1.0, total1 - total0) * (os.cpu_count() or 1)
