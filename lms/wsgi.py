@@ -1,3 +1,4 @@
+import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
@@ -10,3 +11,9 @@ django_application = get_wsgi_application()
 from lms.learning.fastpath import HeartbeatWSGI  # noqa: E402 (needs the settings above)
 
 application = HeartbeatWSGI(django_application)
+
+# Everything loaded so far (Django, the apps, the URLconf: ~180,000 objects) lives as long as
+# the process. Out of the collector's sight, a full collection no longer walks all of it: one
+# took ~45 ms in a heartbeat-serving process, a pause every request in flight waits out.
+# Under gunicorn --preload this runs in the master, before the workers fork.
+gc.freeze()
