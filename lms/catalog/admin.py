@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from lms.core.errors import AppError
+from lms.media import services as media_services
 from lms.studio import services as studio_services
 
 from . import services
@@ -142,6 +143,19 @@ class LectureAdmin(admin.ModelAdmin):
     @admin.display(description=_("video state"), ordering="video__state")
     def video_state(self, obj: Lecture) -> str:
         return obj.video.get_state_display() if obj.video else "—"
+
+    def save_model(self, request: HttpRequest, obj: Lecture, form: Any, change: bool) -> None:
+        """A video chosen here goes through the media service, as from the studio: the
+        lecture takes the video's real duration, and the video it replaces is retired (then
+        deleted with its files after the grace period) if no lecture uses it any more."""
+        if "video" not in form.changed_data:
+            super().save_model(request, obj, form, change)
+            return
+        chosen = obj.video
+        obj.video_id = form.initial.get("video") if change else None
+        super().save_model(request, obj, form, change)
+        attached = media_services.lecture_attach_video(lecture=obj, asset=chosen)
+        obj.video, obj.duration_seconds = attached.video, attached.duration_seconds
 
 
 class BundleCourseInline(admin.TabularInline):

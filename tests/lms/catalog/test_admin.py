@@ -276,3 +276,38 @@ def test_lectures_added_without_positions_go_after_the_others(staff_client):
     )
     titles = list(course.lectures.order_by("position").values_list("title", "position"))
     assert titles[-1] == ("새 강의", 3)
+
+
+def test_choosing_another_video_in_the_lecture_admin_retires_the_old_one(
+    staff_client, django_capture_on_commit_callbacks
+):
+    """As from the studio: the lecture takes the new video's duration, the old video is
+    retired (deleted with its files after the grace period), the new one is not."""
+    from lms.media.models import VideoAsset
+    from tests.factories import ready_video_asset
+
+    course = course_with_lectures(1)
+    lecture = course.lectures.get()
+    old, new = ready_video_asset(duration=300), ready_video_asset(duration=754.4)
+    VideoAsset.objects.filter(pk=new.pk).update(retired_at=timezone.now())  # chosen again
+    lecture.video = old
+    lecture.save(update_fields=["video"])
+    page = staff_client.get(f"/admin/catalog/lecture/{lecture.pk}/change/")
+    form = page.context["adminform"].form
+    data = {
+        name: value
+        for name, value in form.initial.items()
+        if isinstance(value, str | int | float) and not name.startswith("publish_at")
+    }
+    data.update(course=course.pk, video=new.pk, status=lecture.status)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(f"/admin/catalog/lecture/{lecture.pk}/change/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    lecture.refresh_from_db()
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert (lecture.video_id, lecture.duration_seconds) == (new.pk, 754)
+    assert old.retired_at is not None
+    assert new.retired_at is None
