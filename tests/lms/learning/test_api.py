@@ -359,3 +359,26 @@ def test_with_a_redis_throttle_cache_the_limit_is_shared_by_every_web_process(
     assert response.status_code == 429  # the other process's heartbeat counted here
     assert not other_process.allow_request(request, HeartbeatApi)  # type: ignore[arg-type]
     other_process.cache.delete(other_process.key)
+
+
+def test_the_process_throttle_counts_expire_and_stay_bounded(monkeypatch):
+    """Without a shared cache the counts live in this process: they expire with the
+    throttle's window, and a full store drops expired entries, then the oldest half."""
+    import time
+
+    from lms.learning.api import ProcessCounts
+
+    counts = ProcessCounts()
+    counts.set("member:1", [1.0], 0.05)
+    assert counts.get("member:1", []) == [1.0]
+    time.sleep(0.06)
+    assert counts.get("member:1", []) == []
+
+    monkeypatch.setattr(ProcessCounts, "MAX_ENTRIES", 4)
+    for i in range(4):
+        counts.set(f"member:{i}", [i], 60 + i)
+    counts.set("member:new", ["new"], 120)
+
+    kept = [k for k in (f"member:{i}" for i in range(4)) if counts.get(k) is not None]
+    assert kept == ["member:2", "member:3"]  # the two that expire last
+    assert counts.get("member:new") == ["new"]
