@@ -5,8 +5,6 @@ serializers here document the format in the OpenAPI schema.
 """
 
 import json
-import threading
-import time
 from datetime import datetime
 from typing import Any, cast
 
@@ -26,6 +24,7 @@ from rest_framework.views import APIView
 
 from lms.accounts.models import User
 from lms.core.errors import AppError
+from lms.core.expiring import ExpiringMap
 
 from . import policy, selectors, services
 from .auth import HeartbeatHeaderAuthentication
@@ -34,48 +33,13 @@ from .auth import HeartbeatHeaderAuthentication
 MAX_HEARTBEAT_BODY_BYTES = 512 * 1024
 
 
-class ProcessCounts:
-    """The throttle's counts in this process's memory, for when no shared cache is set: the
-    part of Django's cache API the throttle uses (`get`, `set`, `clear`), without the pickling
-    LocMemCache does on every read and write (~4 % of a heartbeat's CPU). Bounded: when full,
-    expired entries go, then the oldest half. (Django's default memory cache keeps only 300
-    entries: past 300 watching members it would forget counts and stop limiting.)"""
-
-    MAX_ENTRIES = 100_000
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, Any]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str, default: Any = None) -> Any:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return default
-        return entry[1]
-
-    def set(self, key: str, value: Any, timeout: float | None = None) -> None:
-        expires = time.monotonic() + (timeout if timeout is not None else 300)
-        with self._lock:
-            if key not in self._entries and len(self._entries) >= self.MAX_ENTRIES:
-                self._cull()
-            self._entries[key] = (expires, value)
-
-    def _cull(self) -> None:
-        now = time.monotonic()
-        live = {k: v for k, v in self._entries.items() if v[0] >= now}
-        if len(live) >= self.MAX_ENTRIES:
-            live = dict(sorted(live.items(), key=lambda item: item[1][0])[len(live) // 2 :])
-        self._entries = live
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+# Without a shared cache the counts live in this process, unpickled (ExpiringMap). Django's
+# default memory cache would keep only 300 entries: past 300 watching members it would forget
+# counts and stop limiting.
+_process_counts = ExpiringMap(max_entries=100_000)
 
 
-_process_counts = ProcessCounts()
-
-
-def throttle_cache() -> BaseCache | ProcessCounts:
+def throttle_cache() -> BaseCache | ExpiringMap:
     """The cache that counts heartbeats: the `throttle` alias when CACHES names one (Redis,
     THROTTLE_CACHE_URL: shared by every web process), else this process's memory."""
     if "throttle" in settings.CACHES:

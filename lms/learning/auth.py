@@ -12,7 +12,6 @@ Three ways, all for the same member-only capability (report one's own watching):
   when its key has expired (a tab left open for a day).
 """
 
-import threading
 import time
 from typing import Any
 
@@ -27,6 +26,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.request import Request
 
 from lms.accounts.models import User
+from lms.core.expiring import ExpiringMap
 
 from . import progress_sql
 
@@ -46,41 +46,21 @@ def heartbeat_key_make(user: User) -> str:
     return signing.dumps({"u": user.pk, "f": _fingerprint(user)}, salt=_SALT)
 
 
-class _RecentKeys:
+class _RecentKeys(ExpiringMap):
     """Keys checked in the last `HEARTBEAT_KEY_CACHE_SECONDS`, with their member: a watching
     member's player sends the same key every ~10 s, and each would otherwise cost a database
-    look-up. Per process, bounded (emptied when full). A password change or deactivation
-    therefore reaches a key within that many seconds (0 turns the cache off)."""
-
-    MAX_ENTRIES = 50_000
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, User]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> User | None:
-        entry = self._entries.get(key)
-        if entry is None or entry[0] < time.monotonic():
-            return None
-        return entry[1]
+    look-up. Per process, bounded. A password change or deactivation therefore reaches a key
+    within that many seconds (0 turns the cache off)."""
 
     def put(self, key: str, user: User, *, expires_in: float) -> None:
         """Remember `key` for the cache time, or until the key itself expires (`expires_in`
         seconds from now) if that comes first."""
         ttl = min(settings.HEARTBEAT_KEY_CACHE_SECONDS, expires_in)
-        if ttl <= 0:
-            return
-        with self._lock:
-            if len(self._entries) >= self.MAX_ENTRIES:
-                self._entries.clear()
-            self._entries[key] = (time.monotonic() + ttl, user)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        if ttl > 0:
+            self.set(key, user, ttl)
 
 
-recent_keys = _RecentKeys()
+recent_keys = _RecentKeys(max_entries=50_000)
 
 
 def heartbeat_key_user(key: str) -> User | None:

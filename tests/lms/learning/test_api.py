@@ -361,20 +361,21 @@ def test_with_a_redis_throttle_cache_the_limit_is_shared_by_every_web_process(
     other_process.cache.delete(other_process.key)
 
 
-def test_the_process_throttle_counts_expire_and_stay_bounded(monkeypatch):
+def test_the_process_throttle_counts_expire_and_stay_bounded():
     """Without a shared cache the counts live in this process: they expire with the
     throttle's window, and a full store drops expired entries, then the oldest half."""
     import time
 
-    from lms.learning.api import ProcessCounts
+    from lms.core.expiring import ExpiringMap
+    from lms.learning.api import _process_counts, throttle_cache
 
-    counts = ProcessCounts()
+    assert throttle_cache() is _process_counts and isinstance(_process_counts, ExpiringMap)
+    counts = ExpiringMap(max_entries=4)
     counts.set("member:1", [1.0], 0.05)
     assert counts.get("member:1", []) == [1.0]
     time.sleep(0.06)
     assert counts.get("member:1", []) == []
 
-    monkeypatch.setattr(ProcessCounts, "MAX_ENTRIES", 4)
     for i in range(4):
         counts.set(f"member:{i}", [i], 60 + i)
     counts.set("member:new", ["new"], 120)
