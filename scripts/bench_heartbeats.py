@@ -41,6 +41,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -317,47 +318,222 @@ class Phase:
         return sum(n for status, n in self.statuses.items() if 200 <= status < 300)
 
 
-class Connection:
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
+class Client(asyncio.Protocol):
+    """One HTTP/1.1 keep-alive connection, callback-driven (no stream objects, no task per
+    request): it sends a request and reads the answer's status line, headers and
+    Content-Length body, then tells its driver."""
 
-    async def request(self, method: str, path: str, auth: str | None, body: bytes) -> int:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        assert self.reader is not None
-        head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-        if auth:
-            head += f"Authorization: {auth}\r\n"
-        if body:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-        self.writer.write(head.encode() + b"\r\n" + body)
+    def __init__(self, driver: "Driver") -> None:
+        self.driver = driver
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.scheduled = 0.0  # when the request in flight was due
+        self.sent = 0.0  # when it was written
+        self.busy = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def send(self, scheduled: float, request: bytes) -> None:
+        assert self.transport is not None
+        self.scheduled, self.sent, self.busy = scheduled, self.driver.loop.time(), True
+        self.transport.write(request)
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        end = self.buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = bytes(self.buffer[:end]).lower()
         try:
-            raw = await self.reader.readuntil(b"\r\n\r\n")
-            lines = raw.decode("latin-1").split("\r\n")
-            status = int(lines[0].split(" ", 2)[1])
-            length, close = 0, False
-            for line in lines[1:]:
-                name, _, value = line.partition(":")
-                name = name.lower()
-                if name == "content-length":
-                    length = int(value)
-                elif name == "connection" and value.strip().lower() == "close":
-                    close = True
-            if length:
-                await self.reader.readexactly(length)
-        except Exception:
-            self.close()
-            raise
-        if close:
-            self.close()
-        return status
+            status = int(head[9:12])
+            length = 0
+            at = head.find(b"\r\ncontent-length:")
+            if at >= 0:
+                stop = head.find(b"\r\n", at + 2)
+                length = int(head[at + 17 : stop if stop >= 0 else None])
+        except ValueError:
+            self.fail()
+            return
+        if len(self.buffer) < end + 4 + length:
+            return  # the body is still coming
+        del self.buffer[: end + 4 + length]
+        self.busy = False
+        if b"\r\nconnection: close" in head:
+            self.driver.record(self, status)
+            self.fail()  # the driver opens another connection, which takes the next request
+            return
+        self.driver.answered(self, status)
 
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-        self.reader = self.writer = None
+    def fail(self) -> None:
+        """Drop the connection (an error if a request was in flight); the driver opens
+        another."""
+        if self.transport is not None:
+            self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None
+        was_busy, self.busy = self.busy, False
+        self.driver.lost(self, was_busy)
+
+
+def http_request(method: str, path: str, auth: str | None, body: bytes) -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    if auth:
+        head += f"Authorization: {auth}\r\n"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+class Driver:
+    """Sends a phase's requests over `connections` keep-alive connections: at a fixed arrival
+    rate (each request due at its scheduled time, sent on the first idle connection; latency
+    counted from when it was due) or closed-loop (rate 0: each connection sends again as soon
+    as it has its answer)."""
+
+    def __init__(
+        self,
+        phase: Phase,
+        *,
+        port: int,
+        connections: int,
+        seconds: float,
+        make_request: Any,
+        rate: float,
+        warmup: float,
+        ramp: float,
+        cpu: Any,
+    ) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.phase, self.port, self.connections = phase, port, connections
+        self.make_request, self.rate, self.ramp, self.cpu = make_request, rate, ramp, cpu
+        self.start = self.loop.time()
+        self.measure_from = self.start + warmup
+        self.stop = self.measure_from + seconds
+        self.idle: deque[Client] = deque()
+        self.pending: deque[float] = deque()  # due times not yet sent (fixed rate)
+        self.clients: set[Client] = set()
+        self.scheduled = 0  # requests due so far (fixed rate)
+        self.opening = 0
+        self.closing = False
+        self.finished = self.loop.create_future()
+
+    async def run(self) -> Phase:
+        phase = self.phase
+        phase.started, phase.ended = self.measure_from, self.stop
+        for _ in range(self.connections):
+            await self.open()
+        if not self.rate:
+            while self.idle:
+                self.dispatch(self.idle.popleft())
+        tick = asyncio.create_task(self.ticker())
+        await self.finished
+        tick.cancel()
+        self.closing = True
+        for client in list(self.clients):
+            if client.transport is not None:
+                client.transport.close()
+        return phase
+
+    async def open(self) -> None:
+        self.opening += 1
+        try:
+            _, client = await self.loop.create_connection(
+                lambda: Client(self), "127.0.0.1", self.port
+            )
+        finally:
+            self.opening -= 1
+        self.clients.add(client)
+        self.idle.append(client)
+
+    async def ticker(self) -> None:
+        """Every millisecond: queue the requests that fell due, hand them to idle
+        connections, give up on answers older than 10 s, and end the phase."""
+        phase, loop = self.phase, self.loop
+        ticks = 0
+        while True:
+            now = loop.time()
+            if self.cpu is not None and now >= self.measure_from and not phase.cpu_at_start:
+                phase.cpu_at_start = self.cpu()
+            if self.rate and now < self.stop:
+                due = int(_scheduled_by(now - self.start, self.rate, self.ramp))
+                for number in range(self.scheduled, due):
+                    self.pending.append(self.start + _due_time(number, self.rate, self.ramp))
+                self.scheduled = max(self.scheduled, due)
+            if now > self.stop + LATE_GRACE_SECONDS and self.pending:
+                # The server fell this far behind: what is still queued was never sent.
+                for scheduled in self.pending:
+                    if scheduled >= self.measure_from:
+                        phase.sent += 1
+                        phase.unsent += 1
+                self.pending.clear()
+            ticks += 1
+            if ticks % 100 == 0:
+                for client in list(self.clients):
+                    if client.busy and now - client.sent > 10:
+                        client.fail()
+            while self.idle and (self.pending or (not self.rate and now < self.stop)):
+                self.dispatch(self.idle.popleft())
+            if (
+                now >= self.stop
+                and not self.pending
+                and not self.opening
+                and not any(client.busy for client in self.clients)
+            ):
+                self.finished.set_result(None)
+                return
+            await asyncio.sleep(0.001)
+
+    def dispatch(self, client: Client) -> None:
+        if self.rate:
+            if not self.pending:
+                self.idle.append(client)
+                return
+            scheduled = self.pending.popleft()
+        else:
+            scheduled = self.loop.time()
+            if scheduled >= self.stop:
+                self.idle.append(client)
+                return
+        client.send(scheduled, http_request(*self.make_request()))
+
+    def record(self, client: Client, status: int) -> None:
+        phase = self.phase
+        latency = (self.loop.time() - client.scheduled) * 1000
+        if client.scheduled >= self.measure_from:
+            phase.sent += 1
+            if status < 0:
+                phase.errors += 1
+            else:
+                phase.statuses[status] = phase.statuses.get(status, 0) + 1
+            phase.latencies.append(latency)
+            phase.due.append(client.scheduled - self.measure_from)
+        else:
+            phase.warmup.append((client.scheduled - self.start, latency))
+
+    def answered(self, client: Client, status: int) -> None:
+        self.record(client, status)
+        self.dispatch(client)
+
+    def lost(self, client: Client, in_flight: bool) -> None:
+        if in_flight:
+            self.record(client, -1)
+        self.clients.discard(client)
+        if client in self.idle:
+            self.idle.remove(client)
+        if not self.closing:
+            self.loop.create_task(self.reopen())
+
+    async def reopen(self) -> None:
+        try:
+            await self.open()
+        except OSError:
+            await asyncio.sleep(0.1)
+            self.loop.create_task(self.reopen())
+            return
+        if not self.rate:
+            self.dispatch(self.idle.pop())
 
 
 async def run_phase(
@@ -376,70 +552,18 @@ async def run_phase(
     rate (latency counted from the scheduled time). Only the window after `warmup` counts.
     With `ramp`, the fixed rate grows from 0 to `rate` over the first `ramp` seconds of the
     warm-up (members joining, as a locust spawn rate), then holds."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    measure_from = start + warmup
-    stop = measure_from + seconds
-    queue: asyncio.Queue[float] = asyncio.Queue()
-
-    async def producer() -> None:
-        sent = 0
-        while True:
-            now = loop.time()
-            if now >= stop:
-                break
-            if cpu is not None and now >= measure_from and not phase.cpu_at_start:
-                phase.cpu_at_start = cpu()
-            due = int(_scheduled_by(now - start, rate, ramp)) - sent
-            for i in range(due):
-                queue.put_nowait(start + _due_time(sent + i, rate, ramp))
-            sent += max(0, due)
-            await asyncio.sleep(0.001)
-        for _ in range(connections):
-            queue.put_nowait(-1.0)
-
-    async def worker() -> None:
-        conn = Connection(port)
-        while True:
-            if rate:
-                scheduled = await queue.get()
-                if scheduled < 0:
-                    break
-                if loop.time() > stop + LATE_GRACE_SECONDS:
-                    # The server fell this far behind: what is still queued was never sent.
-                    if scheduled >= measure_from:
-                        phase.sent += 1
-                        phase.unsent += 1
-                    continue
-            else:
-                scheduled = loop.time()
-                if scheduled >= stop:
-                    break
-            method, path, token, body = make_request()
-            try:
-                async with asyncio.timeout(10):
-                    status = await conn.request(method, path, token, body)
-            except Exception:
-                status = -1
-            done = loop.time()
-            if scheduled >= measure_from:
-                phase.sent += 1
-                if status < 0:
-                    phase.errors += 1
-                else:
-                    phase.statuses[status] = phase.statuses.get(status, 0) + 1
-                phase.latencies.append((done - scheduled) * 1000)
-                phase.due.append(scheduled - measure_from)
-            else:
-                phase.warmup.append((scheduled - start, (done - scheduled) * 1000))
-        conn.close()
-
-    tasks = [asyncio.create_task(worker()) for _ in range(connections)]
-    if rate:
-        tasks.append(asyncio.create_task(producer()))
-    phase.started, phase.ended = measure_from, stop
-    await asyncio.gather(*tasks)
-    return phase
+    driver = Driver(
+        phase,
+        port=port,
+        connections=connections,
+        seconds=seconds,
+        make_request=make_request,
+        rate=rate,
+        warmup=warmup,
+        ramp=ramp,
+        cpu=cpu,
+    )
+    return await driver.run()
 
 
 def _scheduled_by(elapsed: float, rate: float, ramp: float) -> float:
