@@ -42,6 +42,7 @@ import sys
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -580,21 +581,18 @@ def _due_time(number: int, rate: float, ramp: float) -> float:
     return number / rate + ramp / 2
 
 
-def timeline_step(seconds: float) -> float:
-    return max(5.0, round(seconds / 10))
-
-
-def timeline(phase: Phase) -> str:
-    """p50/p99 of the requests due in each tenth of the window: a slow start, a stall or a
-    backlog that grows shows where it happened."""
-    step = timeline_step(phase.ended - phase.started)
+def timeline(samples: Iterable[tuple[float, float]], seconds: float) -> tuple[float, str]:
+    """p50/p99 of the (due, latency) samples in each tenth of `seconds` (at least 5 s): a slow
+    start, a stall or a backlog that grows shows where it happened. Returns the step too."""
+    step = max(5.0, round(seconds / 10))
     buckets: dict[int, list[float]] = {}
-    for due, latency in zip(phase.due, phase.latencies, strict=True):
+    for due, latency in samples:
         buckets.setdefault(int(due // step), []).append(latency)
-    return "  ".join(
+    cells = "  ".join(
         f"{percentile(values, 0.5):.0f}/{percentile(values, 0.99):.0f}"
         for _, values in sorted(buckets.items())
     )
+    return step, cells
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -822,14 +820,7 @@ def main() -> int:
                 server0, client0, busy0, total0 = phase.cpu_at_start
                 wall = seconds
             if phase.warmup and rate:
-                step = max(5.0, round(warmup / 10))
-                buckets: dict[int, list[float]] = {}
-                for due, latency in phase.warmup:
-                    buckets.setdefault(int(due // step), []).append(latency)
-                cells = "  ".join(
-                    f"{percentile(v, 0.5):.0f}/{percentile(v, 0.99):.0f}"
-                    for _, v in sorted(buckets.items())
-                )
+                step, cells = timeline(phase.warmup, warmup)
                 print(f"    warm-up p50/p99 ms by {step:g} s: {cells}", flush=True)
             server_share = (cpu_seconds(proc.pid) - server0) / wall
             client_share = (time.process_time() - client0) / wall
@@ -885,7 +876,8 @@ def main() -> int:
             )
             if phase.statuses:
                 print(f"{'':42} statuses: {dict(sorted(phase.statuses.items()))}")
-            print(f"{'':42} p50/p99 ms by {timeline_step(seconds):g} s: {timeline(phase)}")
+            step, cells = timeline(zip(phase.due, phase.latencies, strict=True), seconds)
+            print(f"{'':42} p50/p99 ms by {step:g} s: {cells}")
     if "fixed" not in args.phases:
         return 0
     target = f"target {args.rate:g}/s with p99 < 100 ms and no errors"

@@ -110,9 +110,7 @@ def _answer(authorization: bytes, body: Any, meta: dict[str, Any]) -> Reply:
     try:
         data = heartbeat_body_parse(body)
         return 200, _on_live_connection(heartbeat_answer, user, data), {}
-    except exceptions.APIException as exc:
-        return exc.status_code, error_body(exc), {}
-    except AppError as exc:
+    except (exceptions.APIException, AppError) as exc:
         return exc.status_code, error_body(exc), {}
 
 
