@@ -9,8 +9,9 @@ What it does, all on this machine (the load generator shares its cores with the 
    members with API tokens, a published course of lectures, and progress rows that put each
    member part-way through a lecture;
 2. counts the queries of one heartbeat in-process (Django's CaptureQueriesContext);
-3. starts gunicorn (`--worker-class gthread`, `--workers`, `--threads`) with production
-   settings;
+3. starts gunicorn with the platform's settings (`lms/gunicorn_conf.py`: each worker on its
+   own socket) and `--worker-class`, `--workers`, `--threads`, production Django settings,
+   and waits until every worker listens;
 4. drives it with an asyncio HTTP/1.1 keep-alive client built into this script, in phases:
    a bare WSGI app under the same gunicorn (what HTTP costs here), an unauthenticated API request
    (Django, middleware and DRF, no database: the floor the ratios are taken to), the GET progress
@@ -20,8 +21,10 @@ What it does, all on this machine (the load generator shares its cores with the 
    starts `--hold-seconds` after the full rate is reached; the warm-up's latencies are
    printed too: what members see after a start), and heartbeats as fast as the server answers;
 5. prints a table (rate, p50, p99, errors, ratio to the no-DB DRF request, the cores gunicorn
-   used and its CPU time per request: the figure least disturbed by other work on the machine),
-   stops gunicorn and drops the database unless `--keep-db`.
+   used and its CPU time per request: the figure least disturbed by other work on the machine;
+   how many of the client's connections each worker held: one worker holding most of them
+   caps the rate at what one core can answer), stops gunicorn and drops the database unless
+   `--keep-db`.
 
 Each member behaves like a player: one report per `members / rate` seconds (10 s by default)
 with the range played since its last report at 1x, a new player session per lecture, moving to
@@ -308,6 +311,8 @@ class Phase:
     #: measured window began.
     cpu_at_start: tuple[float, ...] = ()
     statuses: dict[int, int] = field(default_factory=dict)
+    #: The clients' connections each web process held at the end (most first).
+    held: list[int] = field(default_factory=list)
     errors: int = 0
     unsent: int = 0
     sent: int = 0
@@ -405,10 +410,12 @@ class Driver:
         warmup: float,
         ramp: float,
         cpu: Any,
+        held: Any,
     ) -> None:
         self.loop = asyncio.get_running_loop()
         self.phase, self.port, self.connections = phase, port, connections
         self.make_request, self.rate, self.ramp, self.cpu = make_request, rate, ramp, cpu
+        self.held = held
         self.start = self.loop.time()
         self.measure_from = self.start + warmup
         self.stop = self.measure_from + seconds
@@ -431,6 +438,8 @@ class Driver:
         tick = asyncio.create_task(self.ticker())
         await self.finished
         tick.cancel()
+        if self.held is not None:
+            phase.held = self.held()
         self.closing = True
         for client in list(self.clients):
             if client.transport is not None:
@@ -548,6 +557,7 @@ async def run_phase(
     warmup: float = 0.0,
     ramp: float = 0.0,
     cpu: Any = None,
+    held: Any = None,
 ) -> Phase:
     """Closed loop (rate 0: each connection sends as soon as it has an answer) or fixed arrival
     rate (latency counted from the scheduled time). Only the window after `warmup` counts.
@@ -563,6 +573,7 @@ async def run_phase(
         warmup=warmup,
         ramp=ramp,
         cpu=cpu,
+        held=held,
     )
     return await driver.run()
 
@@ -650,6 +661,9 @@ def start_gunicorn(
     argv = [
         str(VENV_BIN / "gunicorn"),
         app,
+        # The platform's settings (each worker on its own socket), then this run's.
+        "--config",
+        "python:lms.gunicorn_conf",
         "--pythonpath",
         str(ROOT / "scripts"),
         "--bind",
@@ -673,17 +687,52 @@ def start_gunicorn(
     proc = subprocess.Popen(
         argv, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
     )
+    # Ready when every worker listens: connections opened before then would all go to the
+    # first one.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit("gunicorn exited during start-up") from None
-            time.sleep(0.2)
+        if len(listeners(port)) >= args.workers:
+            return proc
+        if proc.poll() is not None:
+            raise SystemExit("gunicorn exited during start-up")
+        time.sleep(0.2)
     stop_process(proc)
     raise SystemExit("gunicorn did not start within 30 s")
+
+
+def _tcp_sockets(port: int, state: str) -> set[str]:
+    """Inodes of the loopback TCP sockets on local `port` in `state` (/proc/net/tcp: 0A
+    listening, 01 established)."""
+    local = f"0100007F:{port:04X}"
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[1] == local and fields[3] == state:
+            inodes.add(fields[9])
+    return inodes
+
+
+def listeners(port: int) -> set[str]:
+    return _tcp_sockets(port, "0A")
+
+
+def connections_by_worker(pid: int, port: int) -> list[int]:
+    """How many of the clients' connections each gunicorn worker holds, most first."""
+    established = _tcp_sockets(port, "01")
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    counts = []
+    for child in children.read_text().split() if children.exists() else []:
+        held = 0
+        fds = Path(f"/proc/{child}/fd")
+        for fd in fds.iterdir() if fds.exists() else []:
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:[") and target[8:-1] in established:
+                held += 1
+        counts.append(held)
+    return sorted(counts, reverse=True)
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
@@ -767,6 +816,7 @@ def main() -> int:
                     seconds=args.baseline_seconds,
                     make_request=lambda: ("GET", "/", None, b""),
                     warmup=2.0,
+                    held=lambda: connections_by_worker(bare.pid, port),
                 )
             )
             phases.append((phase, (cpu_seconds(bare.pid) - server0) / (args.baseline_seconds + 2)))
@@ -811,6 +861,7 @@ def main() -> int:
                     warmup=warmup,
                     ramp=ramp,
                     cpu=cpu_now if rate else None,
+                    held=lambda: connections_by_worker(proc.pid, port),
                 )
             )
             busy1, total1 = machine_cpu()
@@ -846,7 +897,7 @@ def main() -> int:
     floor_rate = 0.0
     header = (
         f"{'phase':42} {'req/s':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'x DRF':>6}"
-        f" {'web cores':>9} {'web CPU ms/req':>14}"
+        f" {'web cores':>9} {'web CPU ms/req':>14} {'conns/worker':>12}"
     )
     print(header)
     print("-" * len(header))
@@ -868,7 +919,7 @@ def main() -> int:
         print(
             f"{phase.name:42} {rate:7.0f} {percentile(phase.latencies, 0.5):8.1f} "
             f"{percentile(phase.latencies, 0.99):8.1f} {errors:7d} {ratio:6.2f}"
-            f" {server_share:9.2f} {cpu_per_request:14.2f}"
+            f" {server_share:9.2f} {cpu_per_request:14.2f} {'/'.join(map(str, phase.held)):>12}"
         )
         if "fixed rate" in phase.name:
             result_ok = (

@@ -25,7 +25,7 @@ trap cleanup EXIT INT TERM
 .venv/bin/celery -A lms worker -B -Q default,transcode --concurrency 2 \
   --schedule "$LMS_VAR_DIR/celerybeat-schedule" -l warning &
 pids+=($!)
-.venv/bin/gunicorn lms.wsgi:application --bind "127.0.0.1:$port" --workers 2 --threads 4 \
+.venv/bin/gunicorn --config python:lms.gunicorn_conf --bind "127.0.0.1:$port" --workers 2 \
   --access-logfile - &
 pids+=($!)
 
