@@ -405,6 +405,77 @@ def test_a_session_forgotten_by_the_row_is_still_recognised_as_ours(member, lect
     assert HeartbeatSession.objects.filter(user=member).count() == 11
 
 
+def test_a_new_session_on_a_started_lecture_takes_three_statements(member, lecture):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    record(member, report(lecture, ranges=[[0, 10]]), now=NOON)
+    session = uuid.uuid4()
+
+    with CaptureQueriesContext(connection) as queries:
+        record(member, report(lecture, ranges=[[10, 20]], session=session), now=NOON + HOUR)
+
+    # Read the row, claim the session, write the row: no transaction, no lock.
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == [
+        "SELECT",
+        "INSERT",
+        "UPDATE",
+    ]
+    progress = row(member, lecture)
+    assert progress.coverage == [[0.0, 20.0]]
+    assert [str(session), 1] in progress.sessions
+    assert HeartbeatSession.objects.get(pk=session).user == member
+
+
+def test_someone_elses_session_on_a_started_lecture_is_refused_and_nothing_is_stored(
+    member, lecture
+):
+    other, session = UserFactory(), uuid.uuid4()
+    record(other, report(lecture, session=session))
+    record(member, report(lecture, ranges=[[0, 10]]))
+    before = snapshot(member)
+
+    with pytest.raises(AppError) as error:
+        record(member, report(lecture, ranges=[[10, 20]], session=session, seq=2))
+
+    assert (error.value.code, error.value.status_code) == ("session_forbidden", 403)
+    assert snapshot(member) == before
+    assert HeartbeatSession.objects.get(pk=session).user == other
+
+
+def test_a_refused_first_report_of_a_session_claims_nothing(member, lecture):
+    def comb(offset: float, session: uuid.UUID | None = None) -> dict[str, Any]:
+        ranges = [[i + offset, i + offset + 0.05] for i in range(500)]
+        return report(lecture, ranges=ranges, session=session)
+
+    record(member, comb(0.0), now=NOON)
+    record(member, comb(0.5), now=NOON + HOUR)
+    before = snapshot(member)
+    session = uuid.uuid4()
+
+    # Refused while merging, after the session was found new.
+    with pytest.raises(AppError) as error:
+        record(member, comb(0.25, session), now=NOON + 2 * HOUR)
+
+    assert error.value.code == "coverage_too_fragmented"
+    assert snapshot(member) == before
+    assert not HeartbeatSession.objects.filter(pk=session).exists()
+
+
+def test_two_new_sessions_in_one_request_are_both_claimed(member, lecture):
+    record(member, report(lecture, ranges=[[0, 10]]))
+    phone, laptop = uuid.uuid4(), uuid.uuid4()
+
+    record(
+        member,
+        report(lecture, ranges=[[10, 20]], session=phone),
+        report(lecture, ranges=[[100, 110]], session=laptop),
+    )
+
+    assert row(member, lecture).coverage == [[0.0, 20.0], [100.0, 110.0]]
+    assert HeartbeatSession.objects.filter(pk__in=[phone, laptop], user=member).count() == 2
+
+
 def test_one_bad_report_in_a_batch_refuses_the_batch(member, course):
     good = LectureFactory(course=course, position=1)
     other = LectureFactory(course=course, position=2)
