@@ -16,6 +16,13 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
 worker_class = "gthread"
 threads = 4
 
+# Django, the apps and the URLconf are imported once, in the master, and the workers share
+# those pages (lms/wsgi.py freezes them out of the garbage collector's sight before the fork):
+# measured on the 2-core machine with 2 workers, 153-155 MB of memory in all (PSS) against
+# 200 MB when each worker imports them itself, and workers start warm. A new release needs a
+# restart, not a HUP.
+preload_app = True
+
 # Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new connections
 # evenly over them. On the one shared socket, whichever worker wakes first takes a connection,
 # and keep-alive connections opened together (a proxy's pool, players starting at once) mostly

@@ -15,5 +15,6 @@ application = HeartbeatWSGI(django_application)
 # Everything loaded so far (Django, the apps, the URLconf: ~180,000 objects) lives as long as
 # the process. Out of the collector's sight, a full collection no longer walks all of it: one
 # took ~45 ms in a heartbeat-serving process, a pause every request in flight waits out.
-# Under gunicorn --preload this runs in the master, before the workers fork.
+# Under gunicorn with the platform's settings (lms/gunicorn_conf.py: preload_app) this runs in
+# the master, before the workers fork.
 gc.freeze()

@@ -677,7 +677,8 @@ def start_gunicorn(
     argv = [
         str(VENV_BIN / "gunicorn"),
         app,
-        # The platform's settings (each worker on its own socket), then this run's.
+        # The platform's settings (each worker on its own socket, the app imported before
+        # the workers fork), then this run's.
         "--config",
         "python:lms.gunicorn_conf",
         "--pythonpath",
@@ -690,8 +691,6 @@ def start_gunicorn(
         args.worker_class,
         "--threads",
         str(args.threads),
-        # Import Django and the URLconf once, before forking: workers start warm.
-        "--preload",
         "--keep-alive",
         "75",
         "--backlog",
