@@ -706,7 +706,7 @@ def start_gunicorn(
     # first one.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if len(listeners(port)) >= args.workers:
+        if len(_tcp_sockets(port, "0A")) >= args.workers:
             return proc
         if proc.poll() is not None:
             raise SystemExit("gunicorn exited during start-up")
@@ -725,10 +725,6 @@ def _tcp_sockets(port: int, state: str) -> set[str]:
         if fields[1] == local and fields[3] == state:
             inodes.add(fields[9])
     return inodes
-
-
-def listeners(port: int) -> set[str]:
-    return _tcp_sockets(port, "0A")
 
 
 def connections_by_worker(pid: int, port: int) -> list[int]:
