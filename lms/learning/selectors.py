@@ -21,6 +21,7 @@ from lms.core.errors import NotFound
 from . import coverage as cov
 from . import policy as rules
 from .models import CourseProgress, LectureProgress
+from .progress_sql import lectures_with_rules
 
 
 class LectureState:
@@ -94,20 +95,6 @@ def _lecture_not_found(lecture_id: int) -> NotFound:
     )
 
 
-# What recording progress needs of a lecture and its course (the heartbeat path reads no more).
-LECTURE_RULE_FIELDS = (
-    "duration_seconds",
-    "status",
-    "publish_at",
-    "course_id",
-    "course__status",
-    "course__publish_at",
-    "course__completion_policy",
-    "course__completion_threshold",
-    "course__daily_lecture_cap",
-)
-
-
 def check_lecture_access(user: User, lecture: Lecture) -> None:
     """NotFound (code `lecture_not_found`) unless `user` may record progress on `lecture`."""
     if lecture.is_visible and lecture.course.is_visible:
@@ -120,16 +107,16 @@ def access_lectures(
     user: User, *, lecture_ids: Iterable[int], only_rules: bool = False
 ) -> dict[int, Lecture]:
     """The lectures `user` may record progress on, with their courses, by id (one query; with
-    `only_rules`, only the fields in LECTURE_RULE_FIELDS).
+    `only_rules`, only the fields recording progress needs, compiled once: `progress_sql`).
 
     Raises NotFound (code `lecture_not_found`) for the first id that does not exist or that
     the user may not see.
     """
     ids = sorted(set(lecture_ids))
-    query = Lecture.objects.select_related("course").filter(pk__in=ids)
     if only_rules:
-        query = query.only(*LECTURE_RULE_FIELDS)
-    lectures = {lecture.pk: lecture for lecture in query}
+        lectures = lectures_with_rules(lecture_ids=ids)
+    else:
+        lectures = {x.pk: x for x in Lecture.objects.select_related("course").filter(pk__in=ids)}
     for lecture_id in ids:
         lecture = lectures.get(lecture_id)
         if lecture is None:

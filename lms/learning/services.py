@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
-from lms.catalog.models import Bundle, Course, Lecture, visible_q
+from lms.catalog.models import Course, Lecture, visible_q
 from lms.core.errors import AppError, Conflict, PermissionDenied
 
 from . import coverage as cov
@@ -31,10 +31,14 @@ from . import policy as rules
 from . import selectors
 from .models import BundleProgress, CourseProgress, HeartbeatSession, LectureProgress
 from .progress_sql import (
+    course_completion_counts,
     progress_row_update,
     progress_rows_lock,
     progress_rows_read,
     row_insert_unless_exists,
+    row_lock,
+    row_update,
+    visible_bundle_ids,
 )
 from .reports import HeartbeatReport, report_check_bounds, report_parse
 
@@ -54,7 +58,7 @@ def _lock_or_create(model: type[M], *, known_missing: bool = False, **keys: Any)
     transactions race to create it (the loser's INSERT does nothing, and it locks the
     winner's row)."""
     if not known_missing:
-        row = model._default_manager.select_for_update().filter(**keys).first()
+        row = row_lock(model, **keys)
         if row is not None:
             return row, False
     new = model(**keys)
@@ -89,12 +93,11 @@ def _lock_progress_rows(
         rows[lecture_id] = row
         if created:
             new_courses.add(lecture.course_id)
-    if new_courses:
-        # "My learning" lists the courses a member has started, so the row exists from the
-        # first report on.
-        CourseProgress.objects.bulk_create(
-            [CourseProgress(user=user, course_id=c) for c in sorted(new_courses)],
-            ignore_conflicts=True,
+    # "My learning" lists the courses a member has started, so the row exists from the first
+    # report on.
+    for course_id in sorted(new_courses):
+        row_insert_unless_exists(
+            CourseProgress(user=user, course_id=course_id), conflict=("user", "course")
         )
     return rows, lectures
 
@@ -264,34 +267,20 @@ def _course_progress_refresh(
     *, user: User, course_id: int, now: datetime, locked: CourseProgress | None = None
 ) -> CourseProgress:
     row = locked or _lock_or_create(CourseProgress, user=user, course_id=course_id)[0]
-    counts = selectors.completion_counts(user=user, courses=Q(course_id=course_id))
-    total = counts[0]["total"] if counts else 0
-    done = counts[0]["done"] if counts else 0
+    total, done = course_completion_counts(user_id=user.pk, course_id=course_id)
     row.total_lectures = total
     row.completed_lectures = min(done, total)
     row.percent = min(100, done * 100 // total) if total else 0
     if row.completed_at is None and total and done >= total:
         row.completed_at = now
-    row.save(
-        update_fields=[
-            "total_lectures",
-            "completed_lectures",
-            "percent",
-            "completed_at",
-            "updated_at",
-        ]
+    row_update(
+        row, ("total_lectures", "completed_lectures", "percent", "completed_at", "updated_at")
     )
     return row
 
 
 def _bundle_progress_refresh(*, user: User, course_ids: set[int], now: datetime) -> None:
-    bundle_ids = list(
-        Bundle.objects.filter(visible_q(), items__course_id__in=course_ids)
-        .values_list("pk", flat=True)
-        .distinct()
-        .order_by("pk")
-    )
-    for bundle_id in bundle_ids:
+    for bundle_id in visible_bundle_ids(course_ids=sorted(course_ids)):
         row, _created = _lock_or_create(BundleProgress, user=user, bundle_id=bundle_id)
         counts = selectors.completion_counts(user=user, courses=Q(course__bundles=bundle_id))
         total = sum(c["total"] for c in counts)
@@ -303,8 +292,9 @@ def _bundle_progress_refresh(*, user: User, course_ids: set[int], now: datetime)
         row.percent = min(100, done * 100 // total) if total else 0
         if row.completed_at is None and total and done >= total:
             row.completed_at = now
-        row.save(
-            update_fields=[
+        row_update(
+            row,
+            (
                 "total_courses",
                 "completed_courses",
                 "total_lectures",
@@ -312,7 +302,7 @@ def _bundle_progress_refresh(*, user: User, course_ids: set[int], now: datetime)
                 "percent",
                 "completed_at",
                 "updated_at",
-            ]
+            ),
         )
 
 
