@@ -8,9 +8,10 @@ What it does, all on this machine (the load generator shares its cores with the 
 1. creates a fresh PostgreSQL database (`--db-name`, default lms_bench), migrates it, and adds
    members with API tokens, a published course of lectures, and progress rows that put each
    member part-way through a lecture;
-2. counts the queries of each kind of heartbeat in-process (Django's CaptureQueriesContext):
-   the usual one, the first of a player session, the first on a lecture, one that completes
-   a lecture;
+2. measures each kind of request in-process, through the WSGI application gunicorn serves:
+   its queries (Django's CaptureQueriesContext) and its CPU time (the median of 3 rounds of
+   100 requests, each on a member of its own): the usual heartbeat, the first of a player
+   session, the first on a lecture, one that completes a lecture, GET progress;
 3. starts gunicorn with the platform's settings (`lms/gunicorn_conf.py`: each worker on its
    own socket) and `--worker-class`, `--workers`, `--threads`, production Django settings,
    and waits until every worker listens;
@@ -268,48 +269,101 @@ def heartbeat_auth(member: Member, auth: str) -> str:
     return f"Heartbeat {member.key}" if auth == "key" else f"Token {member.token}"
 
 
-def count_queries(
+@dataclass
+class KindCost:
+    queries: int
+    cpu_ms: float  # median over the rounds of the mean per request
+
+
+#: Requests of each kind per round, and rounds, when measuring their CPU time in-process.
+KIND_REQUESTS, KIND_ROUNDS = 100, 3
+
+
+def request_kinds(
     lecture_ids: list[int], members: list[Member], duration: int, auth: str
-) -> dict[str, int]:
-    """Queries of one request of each kind, in-process (as gunicorn would run them). The
-    key check of a member's first report to a web process is not counted here (one more
-    query, then the key is trusted for HEARTBEAT_KEY_CACHE_SECONDS)."""
+) -> dict[str, KindCost]:
+    """Queries and CPU time of each kind of request, in-process, through the WSGI application
+    gunicorn serves: the usual heartbeat, the first of a player session, the first on a
+    lecture, one that completes a lecture, GET progress. Each kind is measured on members of
+    its own (a request changes its member's state), with the member's key already checked:
+    the check of a member's first report to a web process is one more query, then the key is
+    trusted for HEARTBEAT_KEY_CACHE_SECONDS. CPU time is this process's (Python and the
+    database driver), not PostgreSQL's."""
+    import io
+
     from django.db import connection
-    from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    client = Client()
+    from lms.learning.auth import header_user
+    from lms.wsgi import application
 
-    def post(member: Member) -> int:
+    def call(method: str, path: str, authorization: str, body: bytes = b"") -> None:
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "SCRIPT_NAME": "",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "127.0.0.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": io.BytesIO(body),
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_AUTHORIZATION": authorization,
+        }
+        if body:
+            environ["CONTENT_TYPE"] = "application/json"
+        status: list[str] = []
+        b"".join(application(environ, lambda s, h, e=None: status.append(s)))
+        assert status[0].startswith("200"), (status, path)
+
+    def post(member: Member) -> None:
         member.last = 0.0  # 10 s since the previous report
         body = report_body(member, lecture_ids, duration, time.monotonic())
+        call("POST", HEARTBEATS, heartbeat_auth(member, auth), body)
+
+    def get(member: Member) -> None:
+        path = f"/api/v1/progress/lectures/{lecture_ids[member.lecture]}"
+        call("GET", path, f"Token {member.token}")
+
+    def new_session(member: Member) -> None:  # the page reloaded, or opened on another device
+        member.session = str(uuid.uuid4())
+        post(member)
+
+    def next_lecture(member: Member) -> None:  # on to the next lecture, not started before
+        member.position = float(duration)
+        post(member)
+
+    near_end = [m for m in members if m.position >= 0.9 * duration]
+    watching = [m for m in members if m.position < 0.8 * duration]
+    per_round = min(KIND_REQUESTS, len(near_end) // (KIND_ROUNDS + 1))
+    if per_round < 1:
+        raise SystemExit("too few members to measure each kind of request: raise --members")
+    kinds = [
+        ("heartbeat", post, watching),
+        ("first of a player session", new_session, watching),
+        ("first on a lecture", next_lecture, watching),
+        ("completing a lecture", post, near_end),
+        ("GET progress", get, watching),
+    ]
+    for member in [*near_end, *watching]:
+        header_user(heartbeat_auth(member, auth).encode())
+    costs = {}
+    for name, run, pool in kinds:
+        first = pool.pop()
         with CaptureQueriesContext(connection) as ctx:
-            response = client.post(
-                HEARTBEATS,
-                body,
-                content_type="application/json",
-                HTTP_AUTHORIZATION=heartbeat_auth(member, auth),
-            )
-        assert response.status_code == 200, response.content
-        return sum(1 for q in ctx.captured_queries if '"accounts_user"' not in q["sql"])
-
-    def copy(member: Member) -> Member:
-        return Member(member.token, member.key, member.lecture, member.position, member.session)
-
-    watching = copy(next(m for m in members if m.position < 0.8 * duration))
-    near_end = copy(next(m for m in members if m.position >= 0.9 * duration))
-    counts = {"heartbeat": post(watching)}
-    watching.session = str(uuid.uuid4())  # the page reloaded, or opened on another device
-    counts["first of a player session"] = post(watching)
-    watching.position = float(duration)  # on to the next lecture, not started before
-    counts["first on a lecture"] = post(watching)
-    counts["completing a lecture"] = post(near_end)
-    with CaptureQueriesContext(connection) as ctx:
-        path = f"/api/v1/progress/lectures/{lecture_ids[watching.lecture]}"
-        response = client.get(path, HTTP_AUTHORIZATION=f"Token {watching.token}")
-    assert response.status_code == 200, response.content
-    counts["GET progress"] = len(ctx)
-    return counts
+            run(first)
+        queries = len(ctx)
+        means = []
+        for _ in range(KIND_ROUNDS):
+            batch = [pool.pop() for _ in range(per_round)]
+            started = time.process_time()
+            for member in batch:
+                run(member)
+            means.append(1000 * (time.process_time() - started) / per_round)
+        costs[name] = KindCost(queries, sorted(means)[len(means) // 2])
+    return costs
 
 
 # Load generation (asyncio, raw HTTP/1.1 with keep-alive)
@@ -782,7 +836,7 @@ def main() -> int:
     from django.db import connections
 
     lecture_ids, members = seed(args)
-    queries = count_queries(lecture_ids, members, args.lecture_seconds, args.auth)
+    kinds = request_kinds(lecture_ids, members, args.lecture_seconds, args.auth)
     connections.close_all()
 
     duration = args.lecture_seconds
@@ -900,7 +954,12 @@ def main() -> int:
 
     print()
     load_after = os.getloadavg()
-    print(f"queries per request (in-process, heartbeats with --auth {args.auth}): {queries}")
+    print(
+        f"each kind of request, in-process (heartbeats with --auth {args.auth}; "
+        f"CPU: median of {KIND_ROUNDS} rounds):"
+    )
+    for name, cost in kinds.items():
+        print(f"    {name:28s} {cost.queries:2d} queries  {cost.cpu_ms:6.2f} ms CPU")
     print(
         f"load average before {load_before[0]:.1f}, after {load_after[0]:.1f} "
         f"({os.cpu_count()} cores; other work on the machine competes for them)"
