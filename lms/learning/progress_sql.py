@@ -335,10 +335,10 @@ def row_update(
         obj.save(update_fields=names, using=using)
         return True
     connection = connections[using]
-    sql, fields, guard_field = _update_sql(using, model, names, guard and guard[0])
+    sql, fields, guard_field = _update_sql(using, model, names, guard[0] if guard else None)
     params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
     params.append(obj.pk)
-    if guard is not None and guard_field is not None:
+    if guard_field is not None:
         params.append(guard_field.get_db_prep_save(guard[1], connection))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -366,14 +366,17 @@ def _whole(model: type[Model]) -> _Table:
 
 
 @cache
-def _lock_sql(alias: str, model: type[Model], keys: tuple[str, ...]) -> tuple[str, list[Any]]:
+def _row_sql(
+    alias: str, model: type[Model], keys: tuple[str, ...], lock: bool
+) -> tuple[str, list[Any]]:
     connection = connections[alias]
     qn = connection.ops.quote_name
     table = _whole(model)
     fields = [cast("Field[Any, Any]", model._meta.get_field(name)) for name in keys]
-    where = " AND ".join(f"t.{qn(f.column)} = %s" for f in fields)
-    sql = f"SELECT {', '.join(table.columns(qn))} FROM {qn(model._meta.db_table)} t WHERE {where}"  # noqa: S608
-    if connection.features.has_select_for_update:
+    t = table.alias
+    where = " AND ".join(f"{t}.{qn(f.column)} = %s" for f in fields)
+    sql = f"SELECT {', '.join(table.columns(qn))} FROM {qn(model._meta.db_table)} {t} WHERE {where}"  # noqa: S608
+    if lock and connection.features.has_select_for_update:
         sql += " " + connection.ops.for_update_sql()
     return sql, fields
 
@@ -382,8 +385,12 @@ def row_lock(model: type[M], *, using: str = "default", **keys: Any) -> M | None
     """`model.objects.select_for_update().filter(**keys).first()` for `keys` that name one
     row (a unique set of fields; a related object or its id), compiled once. Call inside a
     transaction."""
+    return _row_get(model, keys, lock=True, using=using)
+
+
+def _row_get(model: type[M], keys: dict[str, Any], *, lock: bool, using: str) -> M | None:
     connection = connections[using]
-    sql, fields = _lock_sql(using, model, tuple(keys))
+    sql, fields = _row_sql(using, model, tuple(keys), lock)
     params = [
         f.get_db_prep_value(value.pk if isinstance(value, Model) else value, connection)
         for f, value in zip(fields, keys.values(), strict=True)
@@ -402,9 +409,6 @@ def _whole_converters(alias: str, model: type[Model]) -> list[Any]:
     return _whole(model).converters(connections[alias])
 
 
-_TOKEN_USER = _Table(User, [f.name for f in User._meta.concrete_fields], "u")
-
-
 @cache
 def _token_sql(alias: str) -> str:
     connection = connections[alias]
@@ -413,16 +417,12 @@ def _token_sql(alias: str) -> str:
     from rest_framework.authtoken.models import Token
 
     token = qn(Token._meta.db_table)
-    user = qn(User._meta.db_table)
-    select = f"SELECT {', '.join(_TOKEN_USER.columns(qn))} FROM {token} t"  # noqa: S608
+    user = _whole(User)
+    select = f"SELECT {', '.join(user.columns(qn))} FROM {token} k"  # noqa: S608
     return (
-        f"{select} INNER JOIN {user} u ON u.{qn('id')} = t.{qn('user_id')} WHERE t.{qn('key')} = %s"
+        f"{select} INNER JOIN {qn(User._meta.db_table)} {user.alias}"
+        f" ON {user.alias}.{qn('id')} = k.{qn('user_id')} WHERE k.{qn('key')} = %s"
     )
-
-
-@cache
-def _token_converters(alias: str) -> list[Any]:
-    return _TOKEN_USER.converters(connections[alias])
 
 
 def token_user(*, key: str, using: str = "default") -> User | None:
@@ -434,27 +434,13 @@ def token_user(*, key: str, using: str = "default") -> User | None:
         values = cursor.fetchone()
     if values is None:
         return None
-    return cast(User, _TOKEN_USER.build(connection, values, _token_converters(using)))
-
-
-@cache
-def _user_sql(alias: str) -> str:
-    qn = connections[alias].ops.quote_name
-    user = qn(User._meta.db_table)
-    select = f"SELECT {', '.join(_TOKEN_USER.columns(qn))} FROM {user} u"  # noqa: S608
-    return f"{select} WHERE u.{qn('id')} = %s"
+    return cast(User, _whole(User).build(connection, values, _whole_converters(using, User)))
 
 
 def user_by_pk(*, pk: int, using: str = "default") -> User | None:
     """`User.objects.filter(pk=pk).first()`, compiled once (the player's heartbeat key names
     the member by id)."""
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(_user_sql(using), [pk])
-        values = cursor.fetchone()
-    if values is None:
-        return None
-    return cast(User, _TOKEN_USER.build(connection, values, _token_converters(using)))
+    return _row_get(User, {"id": pk}, lock=False, using=using)
 
 
 @cache
