@@ -16,7 +16,9 @@ What it does, all on this machine (the load generator shares its cores with the 
    own socket) and `--worker-class`, `--workers`, `--threads`, production Django settings,
    and waits until every worker listens;
 4. drives it with an asyncio HTTP/1.1 keep-alive client built into this script, in phases:
-   a bare WSGI app under the same gunicorn (what HTTP costs here), an unauthenticated API request
+   a bare WSGI app under the same gunicorn (what HTTP costs here), as fast as it answers and at
+   the heartbeats' arrival rate (`--rate`: one by one, each request wakes the server, which
+   costs more per request than a saturated server's batches), an unauthenticated API request
    (Django, middleware and DRF, no database: the floor the ratios are taken to), the GET progress
    endpoint, heartbeats at a fixed arrival rate for `--seconds` (the result: latency is measured
    from the scheduled send time, so a server that falls behind shows it; before it, members
@@ -25,6 +27,8 @@ What it does, all on this machine (the load generator shares its cores with the 
    printed too: what members see after a start), and heartbeats as fast as the server answers;
 5. prints a table (rate, p50, p99, errors, ratio to the no-DB DRF request, the cores gunicorn
    used and its CPU time per request: the figure least disturbed by other work on the machine;
+   for each phase, the cores used by gunicorn, PostgreSQL (every `postgres` process on this
+   machine) and the load generator, and for the heartbeats, each one's CPU per heartbeat;
    how many of the client's connections each worker held: one worker holding most of them
    caps the rate at what one core can answer), stops gunicorn and drops the database unless
    `--keep-db`.
@@ -37,6 +41,7 @@ their natural rates).
 
 import argparse
 import asyncio
+import copy
 import json
 import os
 import random
@@ -109,8 +114,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--port", type=int, default=0, help="default: a free port")
     p.add_argument(
         "--phases",
-        default="bare,drf,get,fixed,max",
-        help="which phases to run (default: all): bare,drf,get,fixed,max",
+        default="bare,bare-rate,drf,get,fixed,max",
+        help="which phases to run (default: all): bare,bare-rate,drf,get,fixed,max",
     )
     return p.parse_args()
 
@@ -709,6 +714,22 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL process on this machine (its backends, WAL writer,
+    checkpointer...): what the database costs when it runs here, as it does by default."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        if head.split("(", 1)[1] == "postgres":
+            fields = tail.split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 def machine_cpu() -> tuple[float, float]:
     """(busy, total) jiffies of the whole machine."""
     values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
@@ -868,23 +889,50 @@ def main() -> int:
     )
     phases: list[tuple[Phase, float]] = []
     load_before = os.getloadavg()
-    if "bare" in args.phases:
+    wanted = set(args.phases.split(","))
+    # The bare app gets what a heartbeat sends (a copy of a member: the real ones keep their
+    # place in the lecture for the heartbeat phases).
+    sample = copy.copy(members[0])
+    bare_request = (
+        "POST",
+        HEARTBEATS,
+        heartbeat_auth(sample, args.auth),
+        report_body(sample, lecture_ids, duration, time.monotonic()),
+    )
+    bare_plan = [
+        ("bare", "bare WSGI app under gunicorn (no Django)", 0.0),
+        # What HTTP and gunicorn cost at the heartbeats' own arrival rate: requests that
+        # arrive one by one wake the server for each, as a saturated server is not.
+        ("bare-rate", f"bare WSGI app at {args.rate:g}/s (no Django)", args.rate),
+    ]
+    for key, name, rate in bare_plan:
+        if key not in wanted:
+            continue
         bare = start_gunicorn(args, port, env, app="bench_heartbeats:floor_app")
         try:
-            print(f"--> bare WSGI app: 2 s warm-up + {args.baseline_seconds:g} s", flush=True)
+            print(f"--> {name}: 2 s warm-up + {args.baseline_seconds:g} s", flush=True)
+
+            def bare_cpu(pid: int = bare.pid) -> tuple[float, ...]:
+                return (cpu_seconds(pid),)
+
             server0 = cpu_seconds(bare.pid)
             phase = asyncio.run(
                 run_phase(
-                    Phase("bare WSGI app under gunicorn (no Django)"),
+                    Phase(name),
                     port=port,
                     connections=args.connections,
                     seconds=args.baseline_seconds,
-                    make_request=lambda: ("GET", "/", None, b""),
+                    make_request=lambda: bare_request,
+                    rate=rate,
                     warmup=2.0,
-                    held=lambda: connections_by_worker(bare.pid, port),
+                    cpu=bare_cpu if rate else None,
+                    held=lambda pid=bare.pid: connections_by_worker(pid, port),
                 )
             )
-            phases.append((phase, (cpu_seconds(bare.pid) - server0) / (args.baseline_seconds + 2)))
+            wall = args.baseline_seconds + 2
+            if phase.cpu_at_start:
+                server0, wall = phase.cpu_at_start[0], args.baseline_seconds
+            phases.append((phase, (cpu_seconds(bare.pid) - server0) / wall))
         finally:
             stop_process(bare)
 
@@ -903,17 +951,17 @@ def main() -> int:
             ("max", "heartbeats, as fast as answered", heartbeat, 0.0, args.baseline_seconds),
         ]
         for key, name, make, rate, seconds in plan:
-            if key not in args.phases:
+            if key not in wanted:
                 continue
             ramp = args.ramp_seconds if rate else 0.0
             warmup = ramp + args.hold_seconds if rate else 3.0
             ramp_note = f" (members join over the first {ramp:g} s)" if ramp else ""
             print(f"--> {name}: {warmup:.0f} s warm-up{ramp_note} + {seconds:g} s", flush=True)
             busy0, total0 = machine_cpu()
-            server0, client0 = cpu_seconds(proc.pid), time.process_time()
+            server0, client0, pg0 = cpu_seconds(proc.pid), time.process_time(), postgres_cpu()
 
             def cpu_now(pid: int = proc.pid) -> tuple[float, ...]:
-                return cpu_seconds(pid), time.process_time(), *machine_cpu()
+                return cpu_seconds(pid), time.process_time(), postgres_cpu(), *machine_cpu()
 
             phase = asyncio.run(
                 run_phase(
@@ -933,20 +981,31 @@ def main() -> int:
             wall = warmup + seconds
             if phase.cpu_at_start:
                 # The fixed-rate phase: the measured window only.
-                server0, client0, busy0, total0 = phase.cpu_at_start
+                server0, client0, pg0, busy0, total0 = phase.cpu_at_start
                 wall = seconds
             if phase.warmup and rate:
                 step, cells = timeline(phase.warmup, warmup)
                 print(f"    warm-up p50/p99 ms by {step:g} s: {cells}", flush=True)
             server_share = (cpu_seconds(proc.pid) - server0) / wall
             client_share = (time.process_time() - client0) / wall
+            pg_share = (postgres_cpu() - pg0) / wall
             machine_share = (busy1 - busy0) / max(1.0, total1 - total0) * (os.cpu_count() or 1)
             phases.append((phase, server_share))
             print(
                 f"    cores busy: machine {machine_share:.2f}, gunicorn {server_share:.2f}, "
-                f"load generator {client_share:.2f} (rest: PostgreSQL and others)",
+                f"PostgreSQL {pg_share:.2f}, load generator {client_share:.2f}",
                 flush=True,
             )
+            if rate and phase.ok:
+                # Each part's CPU per answered heartbeat: where a heartbeat's cost goes.
+                answered = phase.ok / seconds
+                print(
+                    f"    CPU per heartbeat: gunicorn {server_share / answered * 1000:.2f} ms, "
+                    f"PostgreSQL {pg_share / answered * 1000:.2f} ms, load generator "
+                    f"{client_share / answered * 1000:.2f} ms, whole machine "
+                    f"{machine_share / answered * 1000:.2f} ms",
+                    flush=True,
+                )
     finally:
         stop_process(proc)
         if not args.keep_db:
@@ -999,7 +1058,7 @@ def main() -> int:
                 print(f"{'':42} statuses: {dict(sorted(phase.statuses.items()))}")
             step, cells = timeline(zip(phase.due, phase.latencies, strict=True), seconds)
             print(f"{'':42} p50/p99 ms by {step:g} s: {cells}")
-    if "fixed" not in args.phases:
+    if "fixed" not in wanted:
         return 0
     target = f"target {args.rate:g}/s with p99 < 100 ms and no errors"
     print(f"\n{target}: {'MET' if result_ok else 'NOT MET'}")
