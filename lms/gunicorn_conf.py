@@ -11,10 +11,16 @@ import os
 wsgi_app = "lms.wsgi:application"
 
 # One process per core (a Python process runs on one core at a time), each with threads for
-# the time a request waits on the database or the storage.
+# the time a request waits on the database or the storage, and so that one slow client (a
+# video segment streamed from local storage, a body sent slowly) does not hold up the others.
+# Behind a proxy that buffers requests and responses, with the media in S3, `WEB_THREADS=1`
+# is cheaper: measured on the 2-core machine, heartbeats at 800/s (3 alternating pairs,
+# scripts/bench_heartbeats.py --seconds 30 --rate 800 --phases fixed --threads 1 or 4) cost
+# the whole machine 1.80-1.90 ms each against 1.96-2.08 ms with 4 threads (PostgreSQL
+# 0.31-0.33 against 0.39-0.43 ms), with p99 64-84 ms against 100-151 ms.
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
 worker_class = "gthread"
-threads = 4
+threads = int(os.environ.get("WEB_THREADS") or 4)
 
 # Django, the apps and the URLconf are imported once, in the master, and the workers share
 # those pages (lms/wsgi.py freezes them out of the garbage collector's sight before the fork):

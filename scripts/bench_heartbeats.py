@@ -94,7 +94,12 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--lecture-seconds", type=int, default=600)
     p.add_argument("--connections", type=int, default=64, help="client keep-alive connections")
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--threads", type=int, default=4)
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("WEB_THREADS") or 4),
+        help="default: WEB_THREADS or 4, as lms/gunicorn_conf.py",
+    )
     p.add_argument("--worker-class", default="gthread")
     p.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     p.add_argument("--db-name", default="lms_bench")

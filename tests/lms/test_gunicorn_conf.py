@@ -92,3 +92,14 @@ def test_keep_alive_connections_are_spread_over_the_workers(tmp_path):
     # Spread by the kernel's hash of each connection: 100/100 on average (standard deviation
     # 7), below 70 for one worker about once in 60,000 runs.
     assert min(served.values()) >= 70, served
+
+
+def test_threads_per_worker_come_from_web_threads(monkeypatch):
+    import importlib
+
+    import lms.gunicorn_conf as conf
+
+    monkeypatch.setenv("WEB_THREADS", "1")
+    assert importlib.reload(conf).threads == 1
+    monkeypatch.delenv("WEB_THREADS")
+    assert importlib.reload(conf).threads == 4
