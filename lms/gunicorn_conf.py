@@ -14,10 +14,11 @@ wsgi_app = "lms.wsgi:application"
 # the time a request waits on the database or the storage, and so that one slow client (a
 # video segment streamed from local storage, a body sent slowly) does not hold up the others.
 # Behind a proxy that buffers requests and responses, with the media in S3, `WEB_THREADS=1`
-# is cheaper: measured on the 2-core machine, heartbeats at 800/s (3 alternating pairs,
-# scripts/bench_heartbeats.py --seconds 30 --rate 800 --phases fixed --threads 1 or 4) cost
-# the whole machine 1.80-1.90 ms each against 1.96-2.08 ms with 4 threads (PostgreSQL
-# 0.31-0.33 against 0.39-0.43 ms), with p99 64-84 ms against 100-151 ms.
+# is cheaper: measured on the 2-core machine, heartbeats at 800/s (3 alternating pairs of
+# scripts/bench_heartbeats.py --seconds 30 --rate 800 --ramp-seconds 10 --hold-seconds 10
+# --phases fixed,max --threads 1, then 4) cost the whole machine 1.80-1.90 ms each against
+# 1.96-2.08 ms with 4 threads (PostgreSQL 0.31-0.33 against 0.39-0.43 ms), with p99 64-84 ms
+# against 100-151 ms.
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
 worker_class = "gthread"
 threads = int(os.environ.get("WEB_THREADS") or 4)

@@ -702,20 +702,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _stat_cpu(stat: str) -> tuple[str, float]:
+    """(command name, CPU seconds) from the text of a /proc/<pid>/stat."""
+    head, tail = stat.rsplit(")", 1)
+    fields = tail.split()
+    return head.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds(pid: int) -> float:
     """CPU time of a process and its children (gunicorn master + workers) from /proc."""
     total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(x) for x in children.read_text().split()]
     for p in pids:
         try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += _stat_cpu(Path(f"/proc/{p}/stat").read_text())[1]
         except FileNotFoundError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
     return total
 
 
@@ -723,15 +728,13 @@ def postgres_cpu() -> float:
     """CPU seconds of every PostgreSQL process on this machine (its backends, WAL writer,
     checkpointer...): what the database costs when it runs here, as it does by default."""
     total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            head, tail = stat.read_text().rsplit(")", 1)
+            name, seconds = _stat_cpu(stat.read_text())
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
-        if head.split("(", 1)[1] == "postgres":
-            fields = tail.split()
-            total += (int(fields[11]) + int(fields[12])) / tick
+        if name == "postgres":
+            total += seconds
     return total
 
 
@@ -906,8 +909,8 @@ def main() -> int:
     )
     bare_plan = [
         ("bare", "bare WSGI app under gunicorn (no Django)", 0.0),
-        # What HTTP and gunicorn cost at the heartbeats' own arrival rate: requests that
-        # arrive one by one wake the server for each, as a saturated server is not.
+        # What HTTP and gunicorn cost at the heartbeats' own arrival rate: requests arriving
+        # one by one each wake the server, where a saturated server takes them in batches.
         ("bare-rate", f"bare WSGI app at {args.rate:g}/s (no Django)", args.rate),
     ]
     for key, name, rate in bare_plan:
