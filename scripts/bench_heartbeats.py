@@ -702,11 +702,15 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _stat_cpu(stat: str) -> tuple[str, float]:
-    """(command name, CPU seconds) from the text of a /proc/<pid>/stat."""
+def _stat_cpu(stat: str, *, reaped: bool = False) -> tuple[str, float]:
+    """(command name, CPU seconds) from the text of a /proc/<pid>/stat; with `reaped`, plus
+    the CPU of the children it has waited for (ended processes)."""
     head, tail = stat.rsplit(")", 1)
     fields = tail.split()
-    return head.split("(", 1)[1], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return head.split("(", 1)[1], ticks / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -726,11 +730,13 @@ def cpu_seconds(pid: int) -> float:
 
 def postgres_cpu() -> float:
     """CPU seconds of every PostgreSQL process on this machine (its backends, WAL writer,
-    checkpointer...): what the database costs when it runs here, as it does by default."""
+    checkpointer...): what the database costs when it runs here, as it does by default.
+    Backends that ended count too, through the server process that waited for them: Django
+    replaces its connections every CONN_MAX_AGE seconds."""
     total = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            name, seconds = _stat_cpu(stat.read_text())
+            name, seconds = _stat_cpu(stat.read_text(), reaped=True)
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
         if name == "postgres":
