@@ -8,20 +8,17 @@ runs two workers, say).
 
 import os
 
-wsgi_app = "lms.wsgi:application"
+wsgi_app = "lms.asgi:application"
 
-# One process per core (a Python process runs on one core at a time), each with threads for
-# the time a request waits on the database or the storage, and so that one slow client (a
-# video segment streamed from local storage, a body sent slowly) does not hold up the others.
-# Behind a proxy that buffers requests and responses, with the media in S3, `WEB_THREADS=1`
-# is cheaper: measured on the 2-core machine, heartbeats at 800/s (3 alternating pairs of
-# scripts/bench_heartbeats.py --seconds 30 --rate 800 --ramp-seconds 10 --hold-seconds 10
-# --phases fixed,max --threads 1, then 4) cost the whole machine 1.80-1.90 ms each against
-# 1.96-2.08 ms with 4 threads (PostgreSQL 0.31-0.33 against 0.39-0.43 ms), with p99 64-84 ms
-# against 100-151 ms.
+# One process per core (a Python process runs on one core at a time), each an asyncio event
+# loop (gunicorn's `asgi` worker) that reads requests and writes answers for all its
+# connections; what lms/asgi.py runs on threads (heartbeats' database work, Django) waits on
+# the database or the storage there. `WEB_THREADS` (default 4) is the number of threads for
+# Django's requests in each process (lms/asgi.py).
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
-worker_class = "gthread"
-threads = int(os.environ.get("WEB_THREADS") or 4)
+worker_class = "asgi"
+# Django speaks no ASGI lifespan (lms/asgi.py has nothing to start or stop).
+asgi_lifespan = "off"
 
 # Django, the apps and the URLconf are imported once, in the master, and the workers share
 # those pages (lms/wsgi.py freezes them out of the garbage collector's sight before the fork):

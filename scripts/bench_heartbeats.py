@@ -8,7 +8,8 @@ What it does, all on this machine (the load generator shares its cores with the 
 1. creates a fresh PostgreSQL database (`--db-name`, default lms_bench), migrates it, and adds
    members with API tokens, a published course of lectures, and progress rows that put each
    member part-way through a lecture;
-2. measures each kind of request in-process, through the WSGI application gunicorn serves:
+2. measures each kind of request in-process, through the WSGI door of the heartbeat's short path
+   (`lms.wsgi:application`: the same work the ASGI door gunicorn serves runs on its thread):
    its queries (Django's CaptureQueriesContext) and its CPU time (the median of 3 rounds of
    100 requests, each on a member of its own): the usual heartbeat, the first of a player
    session, the first on a lecture, one that completes a lecture, GET progress;
@@ -16,7 +17,7 @@ What it does, all on this machine (the load generator shares its cores with the 
    own socket) and `--worker-class`, `--workers`, `--threads`, production Django settings,
    and waits until every worker listens;
 4. drives it with an asyncio HTTP/1.1 keep-alive client built into this script, in phases:
-   a bare WSGI app under the same gunicorn (what HTTP costs here), as fast as it answers and at
+   a bare app under the same gunicorn (what HTTP costs here), as fast as it answers and at
    the heartbeats' arrival rate (`--rate`: one by one, each request wakes the server, which
    costs more per request than a saturated server's batches), an unauthenticated API request
    (Django, middleware and DRF, no database: the floor the ratios are taken to), the GET progress
@@ -98,9 +99,15 @@ def parse_args() -> argparse.Namespace:
         "--threads",
         type=int,
         default=int(os.environ.get("WEB_THREADS") or 4),
-        help="default: WEB_THREADS or 4, as lms/gunicorn_conf.py",
+        help="threads for Django's requests in each web process (WEB_THREADS, default 4, as "
+        "lms/asgi.py); with --worker-class gthread, gunicorn's threads per worker",
     )
-    p.add_argument("--worker-class", default="gthread")
+    p.add_argument(
+        "--worker-class",
+        default="asgi",
+        help="gunicorn worker class: asgi (lms/gunicorn_conf.py's), or gthread with "
+        "--app lms.wsgi:application, for comparison",
+    )
     p.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     p.add_argument("--db-name", default="lms_bench")
     p.add_argument(
@@ -111,9 +118,10 @@ def parse_args() -> argparse.Namespace:
     )
     p.add_argument(
         "--app",
-        default="lms.wsgi:application",
-        help="WSGI application gunicorn serves (lms.wsgi:django_application: without the "
-        "short path in front of Django's handler, for comparison)",
+        default="lms.asgi:application",
+        help="application gunicorn serves (lms.wsgi:application or, without the short path "
+        "in front of Django's handler, lms.wsgi:django_application, both with --worker-class "
+        "gthread, for comparison)",
     )
     p.add_argument("--keep-db", action="store_true")
     p.add_argument("--port", type=int, default=0, help="default: a free port")
@@ -292,9 +300,10 @@ KIND_REQUESTS, KIND_ROUNDS = 100, 3
 def request_kinds(
     lecture_ids: list[int], members: list[Member], duration: int, auth: str
 ) -> dict[str, KindCost]:
-    """Queries and CPU time of each kind of request, in-process, through the WSGI application
-    gunicorn serves: the usual heartbeat, the first of a player session, the first on a
-    lecture, one that completes a lecture, GET progress. Each kind is measured on members of
+    """Queries and CPU time of each kind of request, in-process, through the heartbeat short
+    path's WSGI door (the work gunicorn's ASGI door does on its thread): the usual heartbeat,
+    the first of a player session, the first on a lecture, one that completes a lecture, GET
+    progress. Each kind is measured on members of
     its own (a request changes its member's state), with the member's key already checked:
     the check of a member's first report to a web process is one more query, then the key is
     trusted for HEARTBEAT_KEY_CACHE_SECONDS. CPU time is this process's (Python and the
@@ -760,8 +769,19 @@ def floor_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [body]
 
 
+async def floor_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """floor_app for the asgi worker."""
+    more = True
+    while more:
+        more = (await receive()).get("more_body", False)
+    body = b'{"ok": true}'
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def start_gunicorn(
-    args: argparse.Namespace, port: int, env: dict[str, str], app: str = "lms.wsgi:application"
+    args: argparse.Namespace, port: int, env: dict[str, str], app: str = "lms.asgi:application"
 ) -> subprocess.Popen[bytes]:
     argv = [
         str(VENV_BIN / "gunicorn"),
@@ -778,8 +798,6 @@ def start_gunicorn(
         str(args.workers),
         "--worker-class",
         args.worker_class,
-        "--threads",
-        str(args.threads),
         "--keep-alive",
         "75",
         "--backlog",
@@ -787,6 +805,9 @@ def start_gunicorn(
         "--log-level",
         "warning",
     ]
+    if args.worker_class == "gthread":
+        argv += ["--threads", str(args.threads)]
+    env = {**env, "WEB_THREADS": str(args.threads)}
     log = open(LOG_FILE, "wb")  # noqa: SIM115 (closed with the process)
     proc = subprocess.Popen(
         argv, cwd=ROOT, env=env, start_new_session=True, stdout=log, stderr=subprocess.STDOUT
@@ -914,15 +935,16 @@ def main() -> int:
         report_body(sample, lecture_ids, duration, time.monotonic()),
     )
     bare_plan = [
-        ("bare", "bare WSGI app under gunicorn (no Django)", 0.0),
+        ("bare", "bare app under gunicorn (no Django)", 0.0),
         # What HTTP and gunicorn cost at the heartbeats' own arrival rate: requests arriving
         # one by one each wake the server, where a saturated server takes them in batches.
-        ("bare-rate", f"bare WSGI app at {args.rate:g}/s (no Django)", args.rate),
+        ("bare-rate", f"bare app at {args.rate:g}/s (no Django)", args.rate),
     ]
     for key, name, rate in bare_plan:
         if key not in wanted:
             continue
-        bare = start_gunicorn(args, port, env, app="bench_heartbeats:floor_app")
+        floor_name = "floor_asgi" if args.worker_class == "asgi" else "floor_app"
+        bare = start_gunicorn(args, port, env, app=f"bench_heartbeats:{floor_name}")
         try:
             print(f"--> {name}: 2 s warm-up + {args.baseline_seconds:g} s", flush=True)
 

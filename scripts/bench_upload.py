@@ -5,7 +5,7 @@
     .venv/bin/python scripts/bench_upload.py --modes embedded --workers 2 --threads 4
 
 It writes a file of random data in a temp dir, starts a real web server (gunicorn with
-`lms.wsgi`, settings from the environment, SQLite in a temp LMS_VAR_DIR) and uploads the file
+the platform's settings, lms/gunicorn_conf.py, Django settings from the environment, SQLite in a temp LMS_VAR_DIR) and uploads the file
 through the platform's API on loopback, with a client in this script that sends parts in
 parallel as the browser does (POST /parts/<n>/url, then PUT the part; `socket.sendfile`, so
 the client costs little CPU):
@@ -126,20 +126,22 @@ def prepare_database(env: dict[str, str]) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> Iterator[int]:
+    # The platform's settings (lms/gunicorn_conf.py: lms.asgi under the asgi worker), with
+    # `threads` threads for Django's requests in each worker (WEB_THREADS).
     argv = [
         str(Path(PYTHON).with_name("gunicorn")),
-        "lms.wsgi:application",
+        "--config",
+        "python:lms.gunicorn_conf",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
-        "--threads",
-        str(threads),
         "--timeout",
         "300",
         "--log-level",
         "warning",
     ]
+    env = {**env, "WEB_THREADS": str(threads)}
     process = subprocess.Popen(argv, cwd=ROOT, env=env, start_new_session=True)
     try:
         deadline = time.monotonic() + 30

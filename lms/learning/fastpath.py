@@ -11,21 +11,28 @@ the member's language. Anything else (a session cookie, another content type, an
 goes on to the normal stack unchanged. It also skips the per-request database ping (see
 `_answer`).
 
-Two doors lead to it:
-- `HeartbeatWSGI` wraps the WSGI application (`lms/wsgi.py`, what gunicorn serves): the
-  heartbeat is answered before Django's request handler, so without building a request object,
-  the request signals, the middleware chain or a response object. It adds the headers
-  SecurityMiddleware would add, and leaves to Django what SecurityMiddleware would redirect
-  (plain HTTP under SECURE_SSL_REDIRECT).
-- `HeartbeatFastPathMiddleware`, right after SecurityMiddleware, for every other way in (ASGI,
-  the test client).
+Three doors lead to it:
+- `HeartbeatASGI` wraps the ASGI application (`lms/asgi.py`, what gunicorn serves): the event
+  loop reads the heartbeat and writes the answer, and the work in between (the database) runs
+  on a thread of its own that keeps its connection.
+- `HeartbeatWSGI` wraps the WSGI application (`lms/wsgi.py`, for a WSGI server).
+  Both answer the heartbeat before Django's request handler, so without building a request
+  object, the request signals, the middleware chain or a response object. They add the
+  headers SecurityMiddleware would add, and leave to Django what SecurityMiddleware would
+  redirect (plain HTTP under SECURE_SSL_REDIRECT).
+- `HeartbeatFastPathMiddleware`, right after SecurityMiddleware, for every other way in (the
+  test client, Django's own servers).
 """
 
+import asyncio
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from http import HTTPStatus
-from typing import Any, ParamSpec, TypeVar
+from io import BytesIO
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
+from a2wsgi.wsgi import build_environ
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.db import (
@@ -46,7 +53,13 @@ from lms.accounts.models import User
 from lms.core.api import error_body
 from lms.core.errors import AppError
 
-from .api import HeartbeatApi, HeartbeatThrottle, heartbeat_answer, heartbeat_body_parse
+from .api import (
+    MAX_HEARTBEAT_BODY_BYTES,
+    HeartbeatApi,
+    HeartbeatThrottle,
+    heartbeat_answer,
+    heartbeat_body_parse,
+)
 from .auth import header_user
 
 #: status, JSON body, extra headers; None: not a heartbeat this path answers.
@@ -165,55 +178,75 @@ class HeartbeatFastPathMiddleware:
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[..., Awaitable[None]]
 
 
-class HeartbeatWSGI:
-    """The WSGI application `inner` with header-authenticated heartbeats answered in front of
-    it (see the module's docstring)."""
+class _Admitted(NamedTuple):
+    """A request the short path takes, as read from its headers."""
 
-    def __init__(self, inner: WSGIApp) -> None:
-        self.inner = inner
+    authorization: bytes
+    length: int
+    language: str
+    secure: bool
+
+
+class _Front:
+    """What both doors share: which requests they take, and the answer."""
+
+    def __init__(self) -> None:
         self._security: dict[bool, list[tuple[str, str]]] = {}
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def admit(self, environ: dict[str, Any]) -> _Admitted | None:
+        """The request's key, body length, language and scheme if it is a header-
+        authenticated JSON heartbeat this path answers; None to leave it to Django."""
         if (
             environ.get("REQUEST_METHOD") != "POST"
             or "HTTP_AUTHORIZATION" not in environ
             or environ.get("PATH_INFO") != _heartbeat_path()
             or environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip() != "application/json"
         ):
-            return self.inner(environ, start_response)
+            return None
         secure = _is_secure(environ)
         if settings.SECURE_SSL_REDIRECT and not secure:
-            return self.inner(environ, start_response)  # SecurityMiddleware redirects it
+            return None  # SecurityMiddleware redirects it
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return self.inner(environ, start_response)
-        try:
             authorization = environ["HTTP_AUTHORIZATION"].encode("latin-1")
-        except UnicodeEncodeError:
-            return self.inner(environ, start_response)
+        except (ValueError, UnicodeEncodeError):
+            return None
         cookies = environ.get("HTTP_COOKIE")
         cookie = parse_cookie(cookies).get(settings.LANGUAGE_COOKIE_NAME) if cookies else None
-        reply = _reply(
-            authorization, LimitedStream(environ["wsgi.input"], length), _language(cookie), environ
-        )
+        return _Admitted(authorization, length, _language(cookie), secure)
+
+    def answer(
+        self, admitted: _Admitted, body: Any, environ: dict[str, Any]
+    ) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """Status line, headers and body of the answer, or None for a scheme this path does
+        not know (the request then goes to Django). `body` is the request body's stream."""
+        try:
+            reply = _reply(
+                admitted.authorization,
+                LimitedStream(body, admitted.length),
+                admitted.language,
+                environ,
+            )
+        finally:
+            # What Django's request_finished signal does for the database: close a connection
+            # past CONN_MAX_AGE or left unusable by an error.
+            close_old_connections()
         if reply is None:
-            return self.inner(environ, start_response)
-        status, body, extra = reply
-        content = _json_bytes(body)
+            return None
+        status, data, extra = reply
+        content = _json_bytes(data)
         headers = [
             ("Content-Type", "application/json"),
             ("Content-Length", str(len(content))),
-            *self._security_headers(secure),
+            *self._security_headers(admitted.secure),
             *extra.items(),
         ]
-        start_response(f"{status} {HTTPStatus(status).phrase}", headers)
-        # What Django's request_finished signal does for the database: close a connection
-        # past CONN_MAX_AGE or left unusable by an error.
-        close_old_connections()
-        return [content]
+        return f"{status} {HTTPStatus(status).phrase}", headers, content
 
     def _security_headers(self, secure: bool) -> list[tuple[str, str]]:
         """The headers SecurityMiddleware adds to a JSON answer (nosniff, referrer policy,
@@ -231,6 +264,83 @@ class HeartbeatWSGI:
             known = [(k, v) for k, v in response.items() if k not in plain]
             self._security[secure] = known
         return known
+
+
+class HeartbeatWSGI:
+    """The WSGI application `inner` with header-authenticated heartbeats answered in front of
+    it (see the module's docstring)."""
+
+    def __init__(self, inner: WSGIApp) -> None:
+        self.inner = inner
+        self._front = _Front()
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        admitted = self._front.admit(environ)
+        if admitted is None:
+            return self.inner(environ, start_response)
+        answer = self._front.answer(admitted, environ["wsgi.input"], environ)
+        if answer is None:
+            return self.inner(environ, start_response)
+        status, headers, content = answer
+        start_response(status, headers)
+        return [content]
+
+
+class HeartbeatASGI:
+    """The ASGI application `inner` with header-authenticated heartbeats answered in front of
+    it, on `threads` threads of their own (see the module's docstring).
+
+    The event loop reads the request and writes the answer; the heartbeat's work (the
+    database) runs on those threads, each keeping its database connection from one heartbeat
+    to the next, as a WSGI thread does. Pass `executor` to run it elsewhere (tests)."""
+
+    def __init__(
+        self, inner: ASGIApp, *, threads: int = 1, executor: Executor | None = None
+    ) -> None:
+        self.inner = inner
+        self._front = _Front()
+        self.executor = executor or ThreadPoolExecutor(threads, thread_name_prefix="heartbeat")
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return await self.inner(scope, receive, send)
+        environ = build_environ(scope, BytesIO())  # type: ignore[arg-type]
+        admitted = self._front.admit(environ)
+        if admitted is None:
+            return await self.inner(scope, receive, send)
+        # At most what the body parser reads: a larger body is refused without holding it.
+        body, more = bytearray(), True
+        while more and len(body) <= MAX_HEARTBEAT_BODY_BYTES:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        loop = asyncio.get_running_loop()
+        answer = await loop.run_in_executor(
+            self.executor, self._front.answer, admitted, BytesIO(body), environ
+        )
+        if answer is None:
+            return await self.inner(scope, _replay(bytes(body), more, receive), send)
+        status, headers, content = answer
+        await send(
+            {
+                "type": "http.response.start",
+                "status": int(status.split(" ", 1)[0]),
+                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": content})
+
+
+def _replay(body: bytes, more: bool, receive: Receive) -> Receive:
+    """`receive` with the part of the body already read given back first."""
+    pending = [{"type": "http.request", "body": body, "more_body": more}]
+
+    async def replayed() -> dict[str, Any]:
+        return pending.pop() if pending else await receive()
+
+    return replayed
 
 
 def _is_secure(environ: dict[str, Any]) -> bool:

@@ -1,5 +1,7 @@
-"""gunicorn with the platform's settings spreads keep-alive connections over its workers."""
+"""gunicorn with the platform's settings: it serves the platform's application, and spreads
+keep-alive connections over its workers."""
 
+import json
 import os
 import signal
 import socket
@@ -8,19 +10,22 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
-# A WSGI app that answers with the id of the process that serves it.
+# An ASGI app (the platform's worker class is gunicorn's `asgi`) that answers with the id of
+# the process that serves it.
 PID_APP = """
 import os
 
-def app(environ, start_response):
+async def app(scope, receive, send):
     body = str(os.getpid()).encode()
-    start_response("200 OK", [("Content-Length", str(len(body)))])
-    return [body]
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 """
 
 pytestmark = pytest.mark.skipif(
@@ -69,16 +74,9 @@ def test_keep_alive_connections_are_spread_over_the_workers(tmp_path):
         "30",
         "pid_app:app",
     ]
-    server = subprocess.Popen(
-        argv, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    server = _start(argv, port, 2)
     conns: list[socket.socket] = []
     try:
-        deadline = time.monotonic() + 30
-        while _listening(port) < 2:
-            assert server.poll() is None, "gunicorn exited"
-            assert time.monotonic() < deadline, "the workers did not listen within 30 s"
-            time.sleep(0.1)
         conns = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(200)]
         served = Counter(_server_pid(conn) for conn in conns)
         # Each connection stays with the worker that accepted it.
@@ -94,12 +92,78 @@ def test_keep_alive_connections_are_spread_over_the_workers(tmp_path):
     assert min(served.values()) >= 70, served
 
 
-def test_threads_per_worker_come_from_web_threads(monkeypatch):
+def _start(argv: list[str], port: int, workers: int, env: dict[str, str] | None = None) -> Any:
+    server = subprocess.Popen(
+        argv, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
+    )
+    deadline = time.monotonic() + 30
+    while _listening(port) < workers:
+        if server.poll() is not None:
+            raise AssertionError(f"gunicorn exited: {server.stderr.read().decode()[-2000:]}")
+        assert time.monotonic() < deadline, "the workers did not listen within 30 s"
+        time.sleep(0.1)
+    return server
+
+
+def _ask(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(request)
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers, body
+
+
+def test_the_platforms_application_is_served(tmp_path):
+    """lms.asgi:application under the platform's settings, as scripts/start.sh runs it: a
+    heartbeat answered by the short path, an API request and a static file by Django."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "lms.settings.test",
+        "LMS_VAR_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    argv = [str(GUNICORN), "--config", "python:lms.gunicorn_conf", "--bind", f"127.0.0.1:{port}"]
+    server = _start([*argv, "--workers", "1"], port, 1, env)
+    try:
+        body = b'{"lecture": 1}'
+        forged = _ask(
+            port,
+            b"POST /api/v1/progress/heartbeats HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Authorization: Heartbeat forged:key:abc\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body),
+        )
+        api = _ask(
+            port,
+            b"GET /api/v1/progress/lectures/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Connection: close\r\n\r\n",
+        )
+        static = _ask(
+            port,
+            b"GET /static/js/player.js HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert forged[0] == 403
+    assert json.loads(forged[2])["code"] == "authentication_failed"
+    assert forged[1]["x-content-type-options"] == "nosniff"
+    assert api[0] == 403  # Django and DRF: no credentials
+    player = Path(__file__).resolve().parents[2] / "lms" / "static" / "js" / "player.js"
+    assert static[0] == 200
+    assert static[2] == player.read_bytes()
+
+
+def test_threads_for_django_come_from_web_threads(monkeypatch):
     import importlib
 
-    import lms.gunicorn_conf as conf
+    import lms.asgi
 
     monkeypatch.setenv("WEB_THREADS", "1")
-    assert importlib.reload(conf).threads == 1
+    assert importlib.reload(lms.asgi).application.inner.executor._max_workers == 1
     monkeypatch.delenv("WEB_THREADS")
-    assert importlib.reload(conf).threads == 4
+    assert importlib.reload(lms.asgi).application.inner.executor._max_workers == 4

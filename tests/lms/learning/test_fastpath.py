@@ -1,23 +1,29 @@
-"""The heartbeat's short path in front of Django's handler (`lms.wsgi.application`, what
-gunicorn serves): the same answers, headers and refusals as through Django, and everything
-that is not a header-authenticated heartbeat left to Django."""
+"""The heartbeat's short path in front of Django's handler, through both its doors: ASGI
+(`lms.asgi.application`, what gunicorn serves: the heartbeat's work on a thread of its own,
+Django's handler under a2wsgi) and WSGI (`lms.wsgi.application`): the same answers, headers
+and refusals as through Django, and everything that is not a header-authenticated heartbeat
+left to Django."""
 
+import asyncio
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from http import HTTPStatus
 from io import BytesIO
 from typing import Any
 
 import pytest
+from a2wsgi import WSGIMiddleware
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import DEFAULT_DB_ALIAS, close_old_connections, connections
 from django.test import Client
 from rest_framework.throttling import ScopedRateThrottle
 
 from lms.learning import fastpath
 from lms.learning.auth import heartbeat_key_make
-from lms.learning.fastpath import HeartbeatWSGI
+from lms.learning.fastpath import HeartbeatASGI, HeartbeatWSGI
 from lms.learning.models import LectureProgress
 
 from .conftest import HEARTBEATS_URL, report
@@ -64,75 +70,158 @@ def _in_test_transaction(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         request_finished.connect(close_old_connections)
 
 
-@pytest.fixture
-def wsgi(monkeypatch: pytest.MonkeyPatch) -> Any:
+def _environ(method: str, path: str, data: bytes, headers: dict[str, str]) -> dict[str, Any]:
+    return {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.input": BytesIO(data),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": BytesIO(),
+        **{
+            name if name in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{name}": value
+            for name, value in headers.items()
+        },
+    }
+
+
+def _through_wsgi(app: Any, method: str, path: str, data: bytes, headers: dict[str, str]) -> Any:
+    seen: dict[str, Any] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        seen.update(status=status, headers=headers)
+
+    chunks = app(_environ(method, path, data, headers), start_response)
+    content = b"".join(chunks)
+    getattr(chunks, "close", lambda: None)()
+    return Answer(seen["status"], seen["headers"], content)
+
+
+def _through_asgi(app: Any, method: str, path: str, data: bytes, headers: dict[str, str]) -> Any:
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "headers": [
+            (name.lower().replace("_", "-").encode("latin-1"), value.encode("latin-1"))
+            for name, value in headers.items()
+        ],
+    }
+    # The body in two parts, as a socket may deliver it.
+    parts = [data[: len(data) // 2], data[len(data) // 2 :]]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if parts:
+            return {"type": "http.request", "body": parts.pop(0), "more_body": bool(parts)}
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    # On a thread of its own, as the server's event loop: the test's thread may have a loop
+    # running already (Playwright's, in a process that ran a browser test).
+    with ThreadPoolExecutor(1) as loop_thread:
+        loop_thread.submit(asyncio.run, app(scope, receive, send)).result()
+    status = sent[0]["status"]
+    return Answer(
+        f"{status} {HTTPStatus(status).phrase}",
+        [(k.decode("latin-1"), v.decode("latin-1")) for k, v in sent[0]["headers"]],
+        b"".join(m.get("body", b"") for m in sent[1:]),
+    )
+
+
+@contextmanager
+def _threads_on_the_test_connection() -> Iterator[Any]:
+    """A thread pool whose threads use the test's database connection (and so see its
+    transaction), as Django's live server shares it; the test waits while they run."""
+    connection = connections[DEFAULT_DB_ALIAS]
+
+    def share() -> None:
+        connections[DEFAULT_DB_ALIAS] = connection
+
+    connection.inc_thread_sharing()
+    executor = ThreadPoolExecutor(1, initializer=share)
+    try:
+        yield executor
+    finally:
+        executor.shutdown()
+        connection.dec_thread_sharing()
+
+
+@pytest.fixture(params=["asgi", "wsgi"])
+def door(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A callable sending one request through the short path's door, with Django's handler
+    behind it noting which requests reached it (`door.inner.paths`)."""
     inner = Recorder()
-    app = HeartbeatWSGI(inner)
+    with (
+        _threads_on_the_test_connection() as heartbeats,
+        _threads_on_the_test_connection() as django,
+    ):
+        if request.param == "asgi":
+            wrapped = WSGIMiddleware(inner)
+            wrapped.executor = django
+            app: Any = HeartbeatASGI(wrapped, executor=heartbeats)
+            through = _through_asgi
+        else:
+            app, through = HeartbeatWSGI(inner), _through_wsgi
 
-    def call(
-        body: bytes | str | dict[str, Any],
-        *,
-        authorization: str | None = None,
-        content_type: str = "application/json",
-        cookies: str | None = None,
-        path: str = HEARTBEATS_URL,
-        method: str = "POST",
-        **extra: str,
-    ) -> Answer:
-        raw = json.dumps(body) if isinstance(body, dict) else body
-        data = raw.encode() if isinstance(raw, str) else raw
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": method,
-            "PATH_INFO": path,
-            "SCRIPT_NAME": "",
-            "QUERY_STRING": "",
-            "SERVER_NAME": "testserver",
-            "SERVER_PORT": "80",
-            "HTTP_HOST": "testserver",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "CONTENT_TYPE": content_type,
-            "CONTENT_LENGTH": str(len(data)),
-            "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.input": BytesIO(data),
-            "wsgi.url_scheme": "http",
-            "wsgi.errors": BytesIO(),
-            **extra,
-        }
-        if authorization:
-            environ["HTTP_AUTHORIZATION"] = authorization
-        if cookies:
-            environ["HTTP_COOKIE"] = cookies
-        seen: dict[str, Any] = {}
+        def call(
+            body: bytes | str | dict[str, Any],
+            *,
+            authorization: str | None = None,
+            content_type: str = "application/json",
+            cookies: str | None = None,
+            path: str = HEARTBEATS_URL,
+            method: str = "POST",
+            **extra: str,
+        ) -> Answer:
+            raw = json.dumps(body) if isinstance(body, dict) else body
+            data = raw.encode() if isinstance(raw, str) else raw
+            headers = {
+                "HOST": "testserver",
+                "CONTENT_TYPE": content_type,
+                "CONTENT_LENGTH": str(len(data)),
+                **{name.removeprefix("HTTP_"): value for name, value in extra.items()},
+            }
+            if authorization:
+                headers["AUTHORIZATION"] = authorization
+            if cookies:
+                headers["COOKIE"] = cookies
+            with _in_test_transaction(monkeypatch):
+                return through(app, method, path, data, headers)
 
-        def start_response(
-            status: str, headers: list[tuple[str, str]], exc_info: Any = None
-        ) -> Any:
-            seen.update(status=status, headers=headers)
-
-        with _in_test_transaction(monkeypatch):
-            chunks = app(environ, start_response)
-            content = b"".join(chunks)
-            getattr(chunks, "close", lambda: None)()
-        return Answer(seen["status"], seen["headers"], content)
-
-    call.inner = inner  # type: ignore[attr-defined]
-    return call
+        call.inner = inner  # type: ignore[attr-defined]
+        yield call
 
 
-def test_a_heartbeat_is_answered_in_front_of_django_and_recorded(wsgi, member, lecture):
-    answer = wsgi(
+def test_a_heartbeat_is_answered_in_front_of_django_and_recorded(door, member, lecture):
+    answer = door(
         report(lecture, ranges=[[0, 10]]), authorization=f"Heartbeat {heartbeat_key_make(member)}"
     )
 
     assert answer.status == "200 OK"
     assert answer.json()["lectures"][0]["covered_seconds"] == 10
     assert LectureProgress.objects.get(user=member).covered_seconds == 10
-    assert wsgi.inner.paths == []  # Django's handler never saw it
+    assert door.inner.paths == []  # Django's handler never saw it
     assert int(answer.headers["content-length"]) == len(answer.content)
     assert "set-cookie" not in answer.headers
 
 
-def test_both_doors_answer_with_the_same_status_body_and_headers(wsgi, member, lecture):
+def test_both_doors_answer_with_the_same_status_body_and_headers(door, member, lecture):
     """Through Django (middleware, SecurityMiddleware) and in front of it: a refused body."""
     key = heartbeat_key_make(member)
     bad = report(lecture, ranges=[[20, 10]])
@@ -143,7 +232,7 @@ def test_both_doors_answer_with_the_same_status_body_and_headers(wsgi, member, l
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Heartbeat {key}",
     )
-    front = wsgi(bad, authorization=f"Heartbeat {key}")
+    front = door(bad, authorization=f"Heartbeat {key}")
 
     assert front.status_code == django.status_code == 400
     assert front.json() == django.json()
@@ -164,7 +253,7 @@ def test_both_doors_answer_with_the_same_status_body_and_headers(wsgi, member, l
     ],
 )
 def test_bad_heartbeats_are_refused_with_a_reason_and_store_nothing(
-    wsgi, member, lecture, case, status, code
+    door, member, lecture, case, status, code
 ):
     key = f"Heartbeat {heartbeat_key_make(member)}"
     body: Any = report(lecture)
@@ -181,31 +270,31 @@ def test_bad_heartbeats_are_refused_with_a_reason_and_store_nothing(
     elif case == "unknown lecture":
         body = report(lecture.pk + 1000)
 
-    answer = wsgi(body, authorization=key)
+    answer = door(body, authorization=key)
 
     assert (answer.status_code, answer.json()["code"]) == (status, code), answer.content
     assert answer.json()["message"]
     assert not LectureProgress.objects.exists()
-    assert wsgi.inner.paths == []
+    assert door.inner.paths == []
 
 
-def test_the_limit_per_member_answers_429_with_retry_after(wsgi, member, lecture, monkeypatch):
+def test_the_limit_per_member_answers_429_with_retry_after(door, member, lecture, monkeypatch):
     monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "heartbeats", "2/min")
     key = f"Heartbeat {heartbeat_key_make(member)}"
 
-    answers = [wsgi(report(lecture, seq=i), authorization=key) for i in range(3)]
+    answers = [door(report(lecture, seq=i), authorization=key) for i in range(3)]
 
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert answers[2].json()["code"] == "throttled"
     assert 0 < int(answers[2].headers["retry-after"]) <= 60
 
 
-def test_errors_come_in_the_language_the_member_chose(wsgi, member, lecture):
+def test_errors_come_in_the_language_the_member_chose(door, member, lecture):
     key = f"Heartbeat {heartbeat_key_make(member)}"
     body = report(lecture, rate=100)
 
-    korean = wsgi(body, authorization=key)
-    english = wsgi(body, authorization=key, cookies="django_language=en")
+    korean = door(body, authorization=key)
+    english = door(body, authorization=key, cookies="django_language=en")
 
     assert korean.json()["code"] == english.json()["code"] == "invalid_rate"
     assert any("\uac00" <= ch <= "\ud7a3" for ch in korean.json()["message"])
@@ -216,7 +305,7 @@ def test_errors_come_in_the_language_the_member_chose(wsgi, member, lecture):
     "request_kind",
     ["no Authorization", "another path", "a GET", "form data", "another scheme"],
 )
-def test_anything_else_goes_to_django_unchanged(wsgi, member, lecture, request_kind):
+def test_anything_else_goes_to_django_unchanged(door, member, lecture, request_kind):
     kwargs: dict[str, Any] = {"authorization": f"Heartbeat {heartbeat_key_make(member)}"}
     if request_kind == "no Authorization":
         kwargs = {}
@@ -229,25 +318,64 @@ def test_anything_else_goes_to_django_unchanged(wsgi, member, lecture, request_k
     else:
         kwargs["authorization"] = "Basic dXNlcjpwYXNz"
 
-    answer = wsgi(report(lecture), **kwargs)
+    answer = door(report(lecture), **kwargs)
 
-    assert len(wsgi.inner.paths) == 1
+    assert len(door.inner.paths) == 1
     assert answer.status_code in (401, 403, 405, 415)
     assert not LectureProgress.objects.exists()
 
 
 def test_plain_http_under_ssl_redirect_is_left_to_django_and_https_gets_hsts(
-    wsgi, member, lecture, settings
+    door, member, lecture, settings
 ):
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 3600
     key = f"Heartbeat {heartbeat_key_make(member)}"
 
-    plain = wsgi(report(lecture), authorization=key)
-    behind_proxy = wsgi(report(lecture), authorization=key, HTTP_X_FORWARDED_PROTO="https")
+    plain = door(report(lecture), authorization=key)
+    behind_proxy = door(report(lecture), authorization=key, HTTP_X_FORWARDED_PROTO="https")
 
     assert plain.status_code == 301 and plain.headers["location"].startswith("https://")
-    assert wsgi.inner.paths == [HEARTBEATS_URL]
+    assert door.inner.paths == [HEARTBEATS_URL]
     assert behind_proxy.status_code == 200
     assert behind_proxy.headers["strict-transport-security"].startswith("max-age=3600")
-    assert "strict-transport-security" not in wsgi(report(lecture), authorization=key).headers
+    assert "strict-transport-security" not in door(report(lecture), authorization=key).headers
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_served_application_keeps_the_heartbeat_threads_connection(
+    member, lecture, monkeypatch
+):
+    """`lms.asgi.application`, what gunicorn serves: heartbeats on their thread, on one
+    database connection kept from one to the next (not one per request, as Django's own ASGI
+    handler would open), and the pages through Django."""
+    from lms.asgi import application
+
+    key = f"Heartbeat {heartbeat_key_make(member)}"
+    headers = {"HOST": "testserver", "CONTENT_TYPE": "application/json", "AUTHORIZATION": key}
+
+    def connection_in_thread(executor: Any) -> Any:
+        return executor.submit(lambda: connections[DEFAULT_DB_ALIAS].connection).result()
+
+    # Kept for a minute, as on PostgreSQL (the embedded SQLite's default is one per request).
+    monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 60)
+    pages = ThreadPoolExecutor(1)
+    monkeypatch.setattr(application.inner, "executor", pages)
+    try:
+        held = []
+        for seq in range(1, 4):
+            data = json.dumps(report(lecture, seq=seq, ranges=[[seq * 10, seq * 10 + 10]]))
+            headers["CONTENT_LENGTH"] = str(len(data))
+            answer = _through_asgi(application, "POST", HEARTBEATS_URL, data.encode(), headers)
+            assert answer.status_code == 200, answer.content
+            held.append(connection_in_thread(application.executor))
+        page = _through_asgi(application, "GET", "/", b"", {"HOST": "testserver"})
+    finally:
+        for executor in (application.executor, pages):
+            executor.submit(connections.close_all).result()
+        pages.shutdown()
+
+    assert held[0] is not None and held[0] is held[1] is held[2]
+    assert LectureProgress.objects.get(user=member).covered_seconds == 30
+    assert page.status_code == 200
+    assert b"<html" in page.content.lower()
