@@ -12,9 +12,9 @@ wsgi_app = "lms.asgi:application"
 
 # One process per core (a Python process runs on one core at a time), each an asyncio event
 # loop (gunicorn's `asgi` worker) that reads requests and writes answers for all its
-# connections; what lms/asgi.py runs on threads (heartbeats' database work, Django) waits on
-# the database or the storage there. `WEB_THREADS` (default 4) is the number of threads for
-# Django's requests in each process (lms/asgi.py).
+# connections and answers the progress heartbeats itself; Django's requests run on
+# `WEB_THREADS` threads (default 4) in each process, waiting on the database or the storage
+# there (lms/asgi.py).
 workers = int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1)
 worker_class = "asgi"
 # Django speaks no ASGI lifespan (lms/asgi.py has nothing to start or stop).

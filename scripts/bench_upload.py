@@ -4,11 +4,11 @@
     .venv/bin/python scripts/bench_upload.py --size-mb 512 --runs 1
     .venv/bin/python scripts/bench_upload.py --modes embedded --workers 2 --threads 4
 
-It writes a file of random data in a temp dir, starts a real web server (gunicorn with
-the platform's settings, lms/gunicorn_conf.py, Django settings from the environment, SQLite in a temp LMS_VAR_DIR) and uploads the file
-through the platform's API on loopback, with a client in this script that sends parts in
-parallel as the browser does (POST /parts/<n>/url, then PUT the part; `socket.sendfile`, so
-the client costs little CPU):
+It writes a file of random data in a temp dir, starts a real web server (gunicorn with the
+platform's settings, lms/gunicorn_conf.py; Django settings from the environment, SQLite in a
+temp LMS_VAR_DIR) and uploads the file through the platform's API on loopback, with a client
+in this script that sends parts in parallel as the browser does (POST /parts/<n>/url, then PUT
+the part; `socket.sendfile`, so the client costs little CPU):
 
 * embedded: parts go to gunicorn, which streams them into place on disk; complete fsyncs and
   renames the file. Baseline: `shutil.copyfile` of the same file into MEDIA_ROOT, then fsync

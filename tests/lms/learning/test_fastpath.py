@@ -1,11 +1,13 @@
 """The heartbeat's short path in front of Django's handler, through both its doors: ASGI
-(`lms.asgi.application`, what gunicorn serves: the heartbeat's work on a thread of its own,
-Django's handler under a2wsgi) and WSGI (`lms.wsgi.application`): the same answers, headers
+(`lms.asgi.application`, what gunicorn serves: the heartbeat's work on the event loop's
+thread, Django's handler under a2wsgi) and WSGI (`lms.wsgi.application`): the same answers, headers
 and refusals as through Django, and everything that is not a header-authenticated heartbeat
 left to Django."""
 
 import asyncio
+import functools
 import json
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -102,7 +104,36 @@ def _through_wsgi(app: Any, method: str, path: str, data: bytes, headers: dict[s
     return Answer(seen["status"], seen["headers"], content)
 
 
-def _through_asgi(app: Any, method: str, path: str, data: bytes, headers: dict[str, str]) -> Any:
+class LoopThread:
+    """An event loop running on a thread of its own, as in a gunicorn worker: the test's
+    thread may have a loop running already (Playwright's, in a process that ran a browser
+    test)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result()
+
+    def call(self, func: Any, *args: Any) -> Any:
+        """`func(*args)` on the loop's thread, while the loop runs."""
+
+        async def call() -> Any:
+            return func(*args)
+
+        return self.run(call())
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join()
+        self.loop.close()
+
+
+def _through_asgi(
+    loop: LoopThread, app: Any, method: str, path: str, data: bytes, headers: dict[str, str]
+) -> Any:
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -132,10 +163,7 @@ def _through_asgi(app: Any, method: str, path: str, data: bytes, headers: dict[s
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    # On a thread of its own, as the server's event loop: the test's thread may have a loop
-    # running already (Playwright's, in a process that ran a browser test).
-    with ThreadPoolExecutor(1) as loop_thread:
-        loop_thread.submit(asyncio.run, app(scope, receive, send)).result()
+    loop.run(app(scope, receive, send))
     status = sent[0]["status"]
     return Answer(
         f"{status} {HTTPStatus(status).phrase}",
@@ -167,15 +195,19 @@ def door(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
     """A callable sending one request through the short path's door, with Django's handler
     behind it noting which requests reached it (`door.inner.paths`)."""
     inner = Recorder()
-    with (
-        _threads_on_the_test_connection() as heartbeats,
-        _threads_on_the_test_connection() as django,
-    ):
+    loop = LoopThread()
+    with _threads_on_the_test_connection() as django:
         if request.param == "asgi":
+            monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # as lms/asgi.py
             wrapped = WSGIMiddleware(inner)
             wrapped.executor = django
-            app: Any = HeartbeatASGI(wrapped, executor=heartbeats)
-            through = _through_asgi
+            app: Any = HeartbeatASGI(wrapped)
+            # The heartbeat's work, on the loop's thread in the app's context, on the test's
+            # connection (and so in its transaction).
+            connection = connections[DEFAULT_DB_ALIAS]
+            connection.inc_thread_sharing()
+            loop.call(app.context.run, connections.__setitem__, DEFAULT_DB_ALIAS, connection)
+            through: Any = functools.partial(_through_asgi, loop)
         else:
             app, through = HeartbeatWSGI(inner), _through_wsgi
 
@@ -205,7 +237,12 @@ def door(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
                 return through(app, method, path, data, headers)
 
         call.inner = inner  # type: ignore[attr-defined]
-        yield call
+        try:
+            yield call
+        finally:
+            loop.close()
+            if request.param == "asgi":
+                connection.dec_thread_sharing()
 
 
 def test_a_heartbeat_is_answered_in_front_of_django_and_recorded(door, member, lecture):
@@ -343,36 +380,36 @@ def test_plain_http_under_ssl_redirect_is_left_to_django_and_https_gets_hsts(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_served_application_keeps_the_heartbeat_threads_connection(
-    member, lecture, monkeypatch
-):
-    """`lms.asgi.application`, what gunicorn serves: heartbeats on their thread, on one
-    database connection kept from one to the next (not one per request, as Django's own ASGI
-    handler would open), and the pages through Django."""
+def test_the_served_application_keeps_the_heartbeats_connection(member, lecture, monkeypatch):
+    """`lms.asgi.application`, what gunicorn serves: heartbeats on the event loop's thread, on
+    one database connection kept from one to the next (not one per request, as Django's
+    connections on a thread running a loop would be), and the pages through Django."""
     from lms.asgi import application
 
     key = f"Heartbeat {heartbeat_key_make(member)}"
     headers = {"HOST": "testserver", "CONTENT_TYPE": "application/json", "AUTHORIZATION": key}
-
-    def connection_in_thread(executor: Any) -> Any:
-        return executor.submit(lambda: connections[DEFAULT_DB_ALIAS].connection).result()
-
     # Kept for a minute, as on PostgreSQL (the embedded SQLite's default is one per request).
     monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 60)
     pages = ThreadPoolExecutor(1)
     monkeypatch.setattr(application.inner, "executor", pages)
+
+    def heartbeats_connection() -> Any:
+        return connections[DEFAULT_DB_ALIAS].connection
+
+    loop = LoopThread()
     try:
         held = []
         for seq in range(1, 4):
-            data = json.dumps(report(lecture, seq=seq, ranges=[[seq * 10, seq * 10 + 10]]))
-            headers["CONTENT_LENGTH"] = str(len(data))
-            answer = _through_asgi(application, "POST", HEARTBEATS_URL, data.encode(), headers)
+            body = json.dumps(report(lecture, seq=seq, ranges=[[seq * 10, seq * 10 + 10]])).encode()
+            headers["CONTENT_LENGTH"] = str(len(body))
+            answer = _through_asgi(loop, application, "POST", HEARTBEATS_URL, body, headers)
             assert answer.status_code == 200, answer.content
-            held.append(connection_in_thread(application.executor))
-        page = _through_asgi(application, "GET", "/", b"", {"HOST": "testserver"})
+            held.append(loop.call(application.context.run, heartbeats_connection))
+        page = _through_asgi(loop, application, "GET", "/", b"", {"HOST": "testserver"})
     finally:
-        for executor in (application.executor, pages):
-            executor.submit(connections.close_all).result()
+        loop.call(application.context.run, connections.close_all)
+        loop.close()
+        pages.submit(connections.close_all).result()
         pages.shutdown()
 
     assert held[0] is not None and held[0] is held[1] is held[2]
