@@ -14,9 +14,11 @@ Why not WSGI: measured on the 2-core machine in 3 alternating pairs of
 requests/s cost gunicorn 0.23-0.25 ms of CPU per request against 0.62-0.64 ms; a heartbeat
 1.32-1.41 ms against 1.53-1.57 ms (the whole machine 1.95-2.08 against 2.16-2.23 ms), with p50
 5.7-6.8 ms against 19-32 ms; and the most heartbeats answered per second rose from 842-1,035
-to 1,161-1,312. Why not Django's own ASGI handler: it runs each request on a
-new thread, so a new database connection per request, and reads a streamed response (a video
-segment) whole into memory.
+to 1,161-1,312. (The asgi worker then ran with uvloop and gunicorn_h1c, which change a
+heartbeat's cost by less than the noise: see lms/gunicorn_conf.py.)
+
+Why not Django's own ASGI handler: it runs each request on a new thread, so a new database
+connection per request, and reads a streamed response (a video segment) whole into memory.
 """
 
 import gc
