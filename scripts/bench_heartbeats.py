@@ -9,7 +9,7 @@ What it does, all on this machine (the load generator shares its cores with the 
    members with API tokens, a published course of lectures, and progress rows that put each
    member part-way through a lecture;
 2. measures each kind of request in-process, through the WSGI door of the heartbeat's short path
-   (`lms.wsgi:application`: the same work the ASGI door gunicorn serves runs on its thread):
+   (`lms.wsgi:application`: the same work the ASGI door gunicorn serves does on its loop):
    its queries (Django's CaptureQueriesContext) and its CPU time (the median of 3 rounds of
    100 requests, each on a member of its own): the usual heartbeat, the first of a player
    session, the first on a lecture, one that completes a lecture, GET progress;
@@ -301,13 +301,12 @@ def request_kinds(
     lecture_ids: list[int], members: list[Member], duration: int, auth: str
 ) -> dict[str, KindCost]:
     """Queries and CPU time of each kind of request, in-process, through the heartbeat short
-    path's WSGI door (the work gunicorn's ASGI door does on its thread): the usual heartbeat,
+    path's WSGI door (the work gunicorn's ASGI door does on its loop): the usual heartbeat,
     the first of a player session, the first on a lecture, one that completes a lecture, GET
-    progress. Each kind is measured on members of
-    its own (a request changes its member's state), with the member's key already checked:
-    the check of a member's first report to a web process is one more query, then the key is
-    trusted for HEARTBEAT_KEY_CACHE_SECONDS. CPU time is this process's (Python and the
-    database driver), not PostgreSQL's."""
+    progress. Each kind is measured on members of its own (a request changes its member's
+    state), with the member's key already checked: the check of a member's first report to a
+    web process is one more query, then the key is trusted for HEARTBEAT_KEY_CACHE_SECONDS.
+    CPU time is this process's (Python and the database driver), not PostgreSQL's."""
     import io
 
     from django.db import connection

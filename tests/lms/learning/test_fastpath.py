@@ -10,7 +10,7 @@ import json
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from http import HTTPStatus
 from io import BytesIO
 from typing import Any
@@ -195,17 +195,19 @@ def door(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
     """A callable sending one request through the short path's door, with Django's handler
     behind it noting which requests reached it (`door.inner.paths`)."""
     inner = Recorder()
-    loop = LoopThread()
-    with _threads_on_the_test_connection() as django:
+    with ExitStack() as stack:
         if request.param == "asgi":
             monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # as lms/asgi.py
             wrapped = WSGIMiddleware(inner)
-            wrapped.executor = django
+            wrapped.executor = stack.enter_context(_threads_on_the_test_connection())
             app: Any = HeartbeatASGI(wrapped)
+            loop = LoopThread()
+            stack.callback(loop.close)
             # The heartbeat's work, on the loop's thread in the app's context, on the test's
             # connection (and so in its transaction).
             connection = connections[DEFAULT_DB_ALIAS]
             connection.inc_thread_sharing()
+            stack.callback(connection.dec_thread_sharing)
             loop.call(app.context.run, connections.__setitem__, DEFAULT_DB_ALIAS, connection)
             through: Any = functools.partial(_through_asgi, loop)
         else:
@@ -237,12 +239,7 @@ def door(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
                 return through(app, method, path, data, headers)
 
         call.inner = inner  # type: ignore[attr-defined]
-        try:
-            yield call
-        finally:
-            loop.close()
-            if request.param == "asgi":
-                connection.dec_thread_sharing()
+        yield call
 
 
 def test_a_heartbeat_is_answered_in_front_of_django_and_recorded(door, member, lecture):
