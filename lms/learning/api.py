@@ -5,13 +5,16 @@ serializers here document the format in the OpenAPI schema.
 """
 
 import json
+import logging
 from datetime import datetime
 from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.db import OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
@@ -31,6 +34,8 @@ from .auth import HeartbeatHeaderAuthentication
 
 # 50 reports of up to 500 ranges each fit well within this.
 MAX_HEARTBEAT_BODY_BYTES = 512 * 1024
+
+logger = logging.getLogger(__name__)
 
 
 # Without a shared cache the counts live in this process, unpickled (ExpiringMap). Django's
@@ -59,6 +64,25 @@ class PayloadTooLarge(exceptions.APIException):
     status_code = 413
     default_detail = "Request body too large."
     default_code = "payload_too_large"
+
+
+class ProgressUnavailable(exceptions.APIException):
+    """The database did not answer in time, or is away: nothing was stored. The player keeps
+    its reports on a 5xx and sends them again (with Retry-After, as after a 429)."""
+
+    status_code = 503
+    default_detail = gettext_lazy(
+        "Progress cannot be saved right now. Your player keeps it and sends it again shortly."
+    )
+    default_code = "progress_unavailable"
+    wait = 10
+
+
+def progress_unavailable(exc: OperationalError) -> ProgressUnavailable:
+    """The 503 for a heartbeat the database could not take (`exc`: a statement past its
+    time limit, a lock waited on too long, no database), logged for the operators."""
+    logger.warning("A heartbeat was not stored: %s", exc)
+    return ProgressUnavailable()
 
 
 def heartbeat_body_parse(stream: Any) -> Any:
@@ -222,6 +246,11 @@ _ERRORS = {
     409: OpenApiResponse(ProgressErrorSerializer, description="Session of another lecture."),
     413: OpenApiResponse(ProgressErrorSerializer, description="Body too large."),
     429: OpenApiResponse(ProgressErrorSerializer, description="Too many heartbeats."),
+    503: OpenApiResponse(
+        ProgressErrorSerializer,
+        description="The database could not take it in time; nothing was stored. Send it "
+        "again after Retry-After.",
+    ),
 }
 
 
@@ -247,7 +276,10 @@ class HeartbeatApi(APIView):
         responses={200: HeartbeatResponseSerializer, **_ERRORS},
     )
     def post(self, request: Request) -> Response:
-        return Response(heartbeat_answer(cast(User, request.user), request.data))
+        try:
+            return Response(heartbeat_answer(cast(User, request.user), request.data))
+        except OperationalError as exc:
+            raise progress_unavailable(exc) from exc
 
 
 def heartbeat_answer(user: User, data: Any) -> dict[str, Any]:

@@ -40,6 +40,8 @@ from django.db import (
     close_old_connections,
     connections,
 )
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse, parse_cookie
 from django.middleware.security import SecurityMiddleware
 from django.urls import reverse
@@ -57,6 +59,7 @@ from .api import (
     HeartbeatThrottle,
     heartbeat_answer,
     heartbeat_body_parse,
+    progress_unavailable,
 )
 from .auth import header_user
 
@@ -109,6 +112,8 @@ def _answer(authorization: bytes, body: Any, meta: dict[str, Any]) -> Reply:
         # 403 as from the DRF view, whose first authenticator (the session) sends no
         # WWW-Authenticate challenge.
         return 403, error_body(exc), {}
+    except OperationalError as exc:
+        return _unavailable(exc)
     if user is None:
         return None
     throttle = HeartbeatThrottle()
@@ -123,6 +128,13 @@ def _answer(authorization: bytes, body: Any, meta: dict[str, Any]) -> Reply:
         return 200, _on_live_connection(heartbeat_answer, user, data), {}
     except (exceptions.APIException, AppError) as exc:
         return exc.status_code, error_body(exc), {}
+    except OperationalError as exc:
+        return _unavailable(exc)
+
+
+def _unavailable(exc: OperationalError) -> Reply:
+    unavailable = progress_unavailable(exc)
+    return 503, error_body(unavailable), {"Retry-After": str(unavailable.wait)}
 
 
 P = ParamSpec("P")
@@ -138,6 +150,32 @@ def _on_live_connection(run: Callable[P, T], *args: P.args, **kwargs: P.kwargs) 
             raise
         connection.close()
     return run(*args, **kwargs)
+
+
+#: True in the ASGI door's own context only, where a wait on the database holds up the event
+#: loop, and so every other request of the process.
+_on_the_loop: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "heartbeat_on_the_loop", default=False
+)
+
+
+def _bound_the_loops_waits(
+    sender: type[BaseDatabaseWrapper], connection: BaseDatabaseWrapper, **kwargs: Any
+) -> None:
+    """On a connection opened by the ASGI door: no statement runs (PostgreSQL) or waits for
+    the database's write lock (SQLite) longer than HEARTBEAT_DB_TIMEOUT_MS. Past it, the
+    heartbeat is answered 503 with nothing stored, and the player sends it again."""
+    limit = int(settings.HEARTBEAT_DB_TIMEOUT_MS)
+    if not _on_the_loop.get() or limit <= 0:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('statement_timeout', %s, false)", [f"{limit}ms"])
+        elif connection.vendor == "sqlite":
+            cursor.execute(f"PRAGMA busy_timeout = {limit}")
+
+
+connection_created.connect(_bound_the_loops_waits, dispatch_uid=f"{__name__}.bound_waits")
 
 
 def _json_bytes(body: dict[str, Any]) -> bytes:
@@ -298,12 +336,15 @@ class HeartbeatASGI:
     else on the loop touches the database (Django's requests run on their threads). The work
     runs in one context of its own, so it keeps one database connection from one heartbeat to
     the next (Django's connections on a thread running a loop are per context, so per
-    request otherwise)."""
+    request otherwise). On that connection no wait on the database lasts longer than
+    HEARTBEAT_DB_TIMEOUT_MS (a lock held elsewhere, a stalled disk): the heartbeat is then
+    answered 503, and the loop goes on with the other requests."""
 
     def __init__(self, inner: ASGIApp) -> None:
         self.inner = inner
         self._front = _Front()
         self.context = contextvars.Context()
+        self.context.run(_on_the_loop.set, True)
 
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":

@@ -286,6 +286,12 @@ HEARTBEAT_KEY_MAX_AGE = env.int("HEARTBEAT_KEY_MAX_AGE", default=12 * 3600)
 # key looked up against 0.63-0.67 ms cached); a member's reports reach each of N processes
 # every ~10 s x N, so at 60 s with two processes one report in three or four paid it.
 HEARTBEAT_KEY_CACHE_SECONDS = env.int("HEARTBEAT_KEY_CACHE_SECONDS", default=300)
+# The longest a heartbeat answered on a web process's event loop (lms/learning/fastpath.py,
+# HeartbeatASGI) may wait on the database, per statement (PostgreSQL's statement_timeout) or
+# for the write lock (SQLite's busy timeout): while it waits, the process answers nothing
+# else. Past it, the heartbeat gets a 503 with nothing stored, and the player sends it again.
+# A usual heartbeat's statements take about a millisecond. 0: no limit.
+HEARTBEAT_DB_TIMEOUT_MS = env.int("HEARTBEAT_DB_TIMEOUT_MS", default=1000)
 # Player sessions (one per page load) are remembered this long to tell whose a report is; a
 # daily task forgets older ones.
 HEARTBEAT_SESSION_DAYS = env.int("HEARTBEAT_SESSION_DAYS", default=30)

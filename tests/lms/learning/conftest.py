@@ -1,9 +1,12 @@
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 import pytest
+from django.db import connections, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -11,6 +14,7 @@ from rest_framework.test import APIClient
 from lms.catalog.models import Course, Lecture
 from lms.learning.api import throttle_cache
 from lms.learning.auth import recent_keys
+from lms.learning.models import LectureProgress
 from tests.factories import CourseFactory, LectureFactory
 
 HEARTBEATS_URL = "/api/v1/progress/heartbeats"
@@ -73,3 +77,30 @@ def token_client(member: Any) -> APIClient:
     token = Token.objects.create(user=member)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+@contextmanager
+def progress_rows_locked_elsewhere(user: Any) -> Iterator[None]:
+    """The member's progress rows locked by a transaction on another connection, on a thread
+    of its own, until the block ends: on PostgreSQL the rows (SELECT ... FOR UPDATE), on
+    SQLite the database's write lock (its transactions begin IMMEDIATE). Needs a
+    transactional test, so that the other connection sees the rows."""
+    locked, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                list(LectureProgress.objects.select_for_update().filter(user=user))
+                locked.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    try:
+        assert locked.wait(10), "the other transaction did not take its lock"
+        yield
+    finally:
+        release.set()
+        thread.join()

@@ -4,6 +4,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -14,7 +15,7 @@ from lms.catalog.models import Status
 from lms.learning.models import HeartbeatSession, LectureProgress
 from tests.factories import LectureFactory, UserFactory
 
-from .conftest import HEARTBEATS_URL, report
+from .conftest import HEARTBEATS_URL, progress_rows_locked_elsewhere, report
 
 pytestmark = pytest.mark.django_db
 
@@ -383,3 +384,34 @@ def test_the_process_throttle_counts_expire_and_stay_bounded():
     kept = [k for k in (f"member:{i}" for i in range(4)) if counts.get(k) is not None]
     assert kept == ["member:2", "member:3"]  # the two that expire last
     assert counts.get("member:new") == ["new"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_heartbeat_the_database_cannot_take_gets_503_and_nothing_is_stored(member, lecture):
+    """Through the DRF view (a session cookie): a database error that is no fault of the
+    report (here a lock waited on past the connection's limit) is a 503 with its reason and
+    Retry-After, so the player keeps the report and sends it again, not a 500."""
+    client = Client()
+    client.force_login(member)
+    session = uuid.uuid4()
+    assert post(client, report(lecture, session=session, ranges=[[0, 10]])).status_code == 200
+    limit, unlimited = {
+        "postgresql": ("SET statement_timeout = 300", "SET statement_timeout = 0"),
+        "sqlite": ("PRAGMA busy_timeout = 300", "PRAGMA busy_timeout = 20000"),
+    }[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(limit)
+    try:
+        with progress_rows_locked_elsewhere(member):
+            refused = post(client, report(lecture, session=session, seq=2, ranges=[[10, 20]]))
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(unlimited)
+
+    assert refused.status_code == 503
+    assert refused["Retry-After"] == "10"
+    assert refused.json()["code"] == "progress_unavailable"
+    assert LectureProgress.objects.get(user=member).covered_seconds == 10
+    again = post(client, report(lecture, session=session, seq=2, ranges=[[10, 20]]))
+    assert again.status_code == 200
+    assert LectureProgress.objects.get(user=member).covered_seconds == 20

@@ -28,7 +28,7 @@ from lms.learning.auth import heartbeat_key_make
 from lms.learning.fastpath import HeartbeatASGI, HeartbeatWSGI
 from lms.learning.models import LectureProgress
 
-from .conftest import HEARTBEATS_URL, report
+from .conftest import HEARTBEATS_URL, progress_rows_locked_elsewhere, report
 
 pytestmark = pytest.mark.django_db
 
@@ -413,3 +413,50 @@ def test_the_served_application_keeps_the_heartbeats_connection(member, lecture,
     assert LectureProgress.objects.get(user=member).covered_seconds == 30
     assert page.status_code == 200
     assert b"<html" in page.content.lower()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_heartbeat_waits_on_the_database_at_most_its_limit_and_is_sent_again(
+    member, lecture, settings
+):
+    """On the event loop, where a wait holds up every request of the process, a heartbeat
+    waits on a lock held elsewhere at most HEARTBEAT_DB_TIMEOUT_MS: it is answered 503 with
+    its reason and Retry-After, and nothing is stored; sent again once the lock is gone, it
+    is stored."""
+    from lms.asgi import application
+
+    settings.HEARTBEAT_DB_TIMEOUT_MS = 300
+    key = f"Heartbeat {heartbeat_key_make(member)}"
+    session = "0b0e1f4c-7a53-4c46-9d4e-5a7b8f1d2c3e"
+    loop = LoopThread()
+
+    def send(seq: int, start: float) -> Answer:
+        body = report(lecture, session=session, seq=seq, ranges=[[start, start + 10]])
+        data = json.dumps(body).encode()
+        headers = {
+            "HOST": "testserver",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(data)),
+            "AUTHORIZATION": key,
+        }
+        return _through_asgi(loop, application, "POST", HEARTBEATS_URL, data, headers)
+
+    try:
+        # A connection of its own, opened under this test's limit.
+        loop.call(application.context.run, connections.close_all)
+        assert send(1, 0).status_code == 200
+        with progress_rows_locked_elsewhere(member):
+            refused = send(2, 10)
+        stored = LectureProgress.objects.get(user=member).covered_seconds
+        again = send(2, 10)
+    finally:
+        loop.call(application.context.run, connections.close_all)
+        loop.close()
+
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "10"
+    assert refused.json()["code"] == "progress_unavailable"
+    assert "다시 보냅니다" in refused.json()["message"]
+    assert stored == 10
+    assert again.status_code == 200, again.content
+    assert LectureProgress.objects.get(user=member).covered_seconds == 20
