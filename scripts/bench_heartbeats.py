@@ -554,8 +554,9 @@ class Driver:
             now = loop.time()
             if self.cpu is not None and now >= self.measure_from and not phase.cpu_at_start:
                 phase.cpu_at_start = self.cpu()
-            if self.rate and now < self.stop:
-                due = int(_scheduled_by(now - self.start, self.rate, self.ramp))
+            if self.rate:
+                # Up to the end of the phase, the requests due in the last tick before it too.
+                due = int(_scheduled_by(min(now, self.stop) - self.start, self.rate, self.ramp))
                 for number in range(self.scheduled, due):
                     self.pending.append(self.start + _due_time(number, self.rate, self.ramp))
                 self.scheduled = max(self.scheduled, due)
