@@ -112,3 +112,13 @@ def test_my_learning_and_home_list_lectures_in_progress(member_client, member, r
     for page in (home, mine):
         assert 'href="/courses/watch-course/lectures/1/"' in page
         assert "<progress" in page
+
+
+def test_next_and_previous_lecture_links(member_client, ready_lecture):
+    first = member_client.get("/courses/watch-course/lectures/1/").content.decode()
+    second = member_client.get("/courses/watch-course/lectures/2/").content.decode()
+
+    assert re.search(r'href="/courses/watch-course/lectures/2/" rel="next">둘째 강의', first)
+    assert 'rel="prev"' not in first
+    assert re.search(r'href="/courses/watch-course/lectures/1/" rel="prev">← ', second)
+    assert 'rel="next"' not in second
