@@ -10,10 +10,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 URL = "/courses/player-course/lectures/1/"
 
 
-def _start(page: Page) -> None:
+def ready(page: Page) -> None:
+    """Open the lecture page and wait until its video can play, muted."""
     page.goto(URL)
     page.wait_for_function("document.querySelector('video').readyState >= 2")
-    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.play(); }")
+    page.evaluate("() => { document.querySelector('video').muted = true; }")
+
+
+def _start(page: Page) -> None:
+    ready(page)
+    page.evaluate("() => document.querySelector('video').play()")
 
 
 def _play_until(page: Page, seconds: float) -> None:

@@ -16,15 +16,9 @@ from lms.catalog.player import player_text
 from lms.learning.models import CourseProgress, LectureProgress
 from lms.studio.models import LectureChapter
 
-from .test_player import URL
+from .test_player import URL, ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _ready(page: Page) -> None:
-    page.goto(URL)
-    page.wait_for_function("document.querySelector('video').readyState >= 2")
-    page.evaluate("() => { document.querySelector('video').muted = true; }")
 
 
 def _at(page: Page, seconds: float) -> None:
@@ -45,7 +39,7 @@ def test_keyboard_shortcuts_play_seek_mute_caption_and_change_speed(
     member_page: Page, watch_lecture
 ):
     page = member_page
-    _ready(page)
+    ready(page)
     page.locator("h1").click()  # the page has the focus, not a control
     video = "document.querySelector('video')"
 
@@ -91,7 +85,7 @@ def test_keyboard_shortcuts_play_seek_mute_caption_and_change_speed(
 
 def test_full_screen_from_the_button_and_the_f_key(member_page: Page, watch_lecture):
     page = member_page
-    _ready(page)
+    ready(page)
     page.locator("[data-fullscreen]").click()
     page.wait_for_function("document.fullscreenElement === document.querySelector('[data-player]')")
     page.keyboard.press("f")
@@ -101,7 +95,7 @@ def test_full_screen_from_the_button_and_the_f_key(member_page: Page, watch_lect
 def test_a_chapter_in_the_list_seeks_to_its_start_and_plays(member_page: Page, watch_lecture):
     LectureChapter.objects.create(lecture=watch_lecture, start_seconds=9, title="질문 기법")
     page = member_page
-    _ready(page)
+    ready(page)
     chapter = page.locator('[data-chapter="9"]')
     expect(chapter).to_contain_text("질문 기법")
     chapter.click()
@@ -116,7 +110,7 @@ def test_hovering_the_seek_bar_shows_the_storyboard_thumbnail_of_that_time(
 ):
     page = member_page
     with page.expect_response(lambda r: "storyboard" in r.url and r.ok):
-        _ready(page)
+        ready(page)
     page.wait_for_function("document.querySelector('video').duration > 0")
     bar = page.locator("[data-seekbar]").bounding_box()
     assert bar is not None
@@ -167,7 +161,7 @@ def test_completing_the_last_lecture_shows_the_course_completed_moment(
     )
     CourseProgress.objects.create(user=user, course=watch_lecture.course)
     page = member_page
-    _ready(page)
+    ready(page)
     dialog = page.locator("[data-course-completed]")
     expect(dialog).to_be_hidden()
 
@@ -183,7 +177,7 @@ def test_completing_the_last_lecture_shows_the_course_completed_moment(
 
 def test_the_last_report_is_sent_as_the_page_goes_away(member_page: Page, watch_lecture):
     page = member_page
-    _ready(page)
+    ready(page)
     page.evaluate("() => document.querySelector('video').play()")
     page.wait_for_function("document.querySelector('video').currentTime >= 3", timeout=30_000)
     user = page.user  # type: ignore[attr-defined]
