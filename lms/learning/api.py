@@ -4,7 +4,6 @@ Heartbeat bodies are checked by `services.progress_record` (one place, cheap); t
 serializers here document the format in the OpenAPI schema.
 """
 
-import json
 import logging
 from datetime import datetime
 from typing import Any, cast
@@ -18,7 +17,6 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,12 +26,12 @@ from rest_framework.views import APIView
 from lms.accounts.models import User
 from lms.core.errors import AppError
 from lms.core.expiring import ExpiringMap
+from lms.core.parsers import MAX_JSON_BODY_BYTES, json_stream_parse
 
 from . import policy, selectors, services
 from .auth import HeartbeatHeaderAuthentication
 
-# 50 reports of up to 500 ranges each fit well within this.
-MAX_HEARTBEAT_BODY_BYTES = 512 * 1024
+MAX_HEARTBEAT_BODY_BYTES = MAX_JSON_BODY_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +58,6 @@ class HeartbeatThrottle(ScopedRateThrottle):
         self.cache = throttle_cache()
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = 413
-    default_detail = "Request body too large."
-    default_code = "payload_too_large"
-
-
 class ProgressUnavailable(exceptions.APIException):
     """The database did not answer in time, or is away: nothing was stored. The player keeps
     its reports on a 5xx and sends them again (with Retry-After, as after a 429)."""
@@ -86,34 +78,8 @@ def progress_unavailable(exc: OperationalError) -> ProgressUnavailable:
 
 
 def heartbeat_body_parse(stream: Any) -> Any:
-    """The JSON of a heartbeat request body: at most MAX_HEARTBEAT_BODY_BYTES, no NaN or
-    Infinity. Raises PayloadTooLarge or ParseError."""
-    raw = stream.read(MAX_HEARTBEAT_BODY_BYTES + 1) if stream is not None else b""
-    if len(raw) > MAX_HEARTBEAT_BODY_BYTES:
-        raise PayloadTooLarge(
-            _("The request body is larger than %(limit)s bytes.")
-            % {"limit": MAX_HEARTBEAT_BODY_BYTES}
-        )
-    try:
-        return json.loads(raw.decode(settings.DEFAULT_CHARSET), parse_constant=_refuse)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise exceptions.ParseError(
-            _("The body is not valid JSON: %(error)s") % {"error": exc}
-        ) from None
-
-
-def _refuse(name: str) -> None:
-    raise ValueError(_("%(name)s is not a number JSON allows") % {"name": name})
-
-
-class StrictJSONParser(BaseParser):
-    """JSON without NaN or Infinity, and with a size limit (DRF reads the stream itself, so
-    Django's DATA_UPLOAD_MAX_MEMORY_SIZE does not apply)."""
-
-    media_type = "application/json"
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        return heartbeat_body_parse(stream)
+    """The JSON of a heartbeat request body, read as every API body is (lms.core.parsers)."""
+    return json_stream_parse(stream)
 
 
 class ProgressErrorSerializer(serializers.Serializer[Any]):
@@ -262,7 +228,6 @@ class HeartbeatApi(APIView):
 
     authentication_classes = (SessionAuthentication, HeartbeatHeaderAuthentication)
     permission_classes = (IsAuthenticated,)
-    parser_classes = (StrictJSONParser,)
     throttle_classes = (HeartbeatThrottle,)
     throttle_scope = "heartbeats"
 

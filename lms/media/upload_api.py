@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -204,7 +204,6 @@ ERRORS = {
 
 class UploadListApi(APIView):
     permission_classes = (IsAuthenticated,)
-    parser_classes = (JSONParser,)
 
     @extend_schema(
         operation_id="upload_start",
@@ -323,7 +322,6 @@ def _content_length(request: Request) -> int | None:
 
 class UploadCompleteApi(APIView):
     permission_classes = (IsAuthenticated,)
-    parser_classes = (JSONParser,)
 
     @extend_schema(
         operation_id="upload_complete",
