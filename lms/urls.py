@@ -22,12 +22,12 @@ api_v1 = [
         name="api-progress-heartbeats",
     ),
     path(
-        "progress/lectures/<int:lecture_id>",
+        "progress/lectures/<id:lecture_id>",
         learning_api.LectureProgressApi.as_view(),
         name="api-progress-lecture",
     ),
     path(
-        "progress/courses/<int:course_id>",
+        "progress/courses/<id:course_id>",
         learning_api.CourseProgressApi.as_view(),
         name="api-progress-course",
     ),

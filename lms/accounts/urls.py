@@ -9,7 +9,7 @@ urlpatterns = [
     path("teach/apply/", views.apply, name="apply"),
     path("staff/applications/", views.application_queue, name="application_queue"),
     path(
-        "staff/applications/<int:pk>/decide/",
+        "staff/applications/<id:pk>/decide/",
         views.application_decide,
         name="application_decide",
     ),

@@ -5,19 +5,19 @@ from . import playback_views, upload_api
 app_name = "media"
 
 urlpatterns = [
-    path("lectures/<int:lecture_id>/master.m3u8", playback_views.master, name="master"),
+    path("lectures/<id:lecture_id>/master.m3u8", playback_views.master, name="master"),
     path(
-        "lectures/<int:lecture_id>/v<int:version_id>/<path:path>",
+        "lectures/<id:lecture_id>/v<id:version_id>/<path:path>",
         playback_views.playlist,
         name="playlist",
     ),
     path(
-        "lectures/<int:lecture_id>/captions/<str:language>.m3u8",
+        "lectures/<id:lecture_id>/captions/<str:language>.m3u8",
         playback_views.caption_playlist,
         name="caption_playlist",
     ),
     path(
-        "lectures/<int:lecture_id>/storyboard.vtt",
+        "lectures/<id:lecture_id>/storyboard.vtt",
         playback_views.storyboard,
         name="storyboard",
     ),
@@ -28,27 +28,27 @@ urlpatterns = [
 # the other API routes, are global: "api-...").
 api_urlpatterns = [
     path("uploads", upload_api.UploadListApi.as_view(), name="api-uploads"),
-    path("uploads/<int:upload_id>", upload_api.UploadDetailApi.as_view(), name="api-upload"),
+    path("uploads/<id:upload_id>", upload_api.UploadDetailApi.as_view(), name="api-upload"),
     path(
-        "uploads/<int:upload_id>/parts/<int:number>/url",
+        "uploads/<id:upload_id>/parts/<int:number>/url",
         upload_api.UploadPartUrlApi.as_view(),
         name="api-upload-part-url",
     ),
     path(
-        "uploads/<int:upload_id>/parts/<int:number>",
+        "uploads/<id:upload_id>/parts/<int:number>",
         upload_api.UploadPartApi.as_view(),
         name="api-upload-part",
     ),
     path(
-        "uploads/<int:upload_id>/complete",
+        "uploads/<id:upload_id>/complete",
         upload_api.UploadCompleteApi.as_view(),
         name="api-upload-complete",
     ),
     path(
-        "videos/<int:asset_id>/status", upload_api.VideoStatusApi.as_view(), name="api-video-status"
+        "videos/<id:asset_id>/status", upload_api.VideoStatusApi.as_view(), name="api-video-status"
     ),
     path(
-        "videos/<int:asset_id>/cancel", upload_api.VideoCancelApi.as_view(), name="api-video-cancel"
+        "videos/<id:asset_id>/cancel", upload_api.VideoCancelApi.as_view(), name="api-video-cancel"
     ),
-    path("videos/<int:asset_id>/retry", upload_api.VideoRetryApi.as_view(), name="api-video-retry"),
+    path("videos/<id:asset_id>/retry", upload_api.VideoRetryApi.as_view(), name="api-video-retry"),
 ]
