@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from lms.accounts import api as accounts_api
 from lms.catalog import api as catalog_api
+from lms.core.api import NoSuchApi
 from lms.learning import api as learning_api
 from lms.media import urls as media_urls
 
@@ -32,6 +33,7 @@ api_v1 = [
         name="api-progress-course",
     ),
     path("", include(media_urls.api_urlpatterns)),
+    re_path(r"", NoSuchApi.as_view()),  # last: what no route above takes
 ]
 
 urlpatterns = [

@@ -66,3 +66,29 @@ def ready_lecture(db, settings, tmp_path, short_clip):
     LectureFactory(course=course, position=2, title="둘째 강의")
     lecture_with_ready_video(lecture, short_clip)
     return lecture
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The Schemathesis figures per role (tests/lms/api_fuzz/test_schemathesis.py): what each
+    operation's test recorded, collected from every report (also from xdist workers)."""
+    roles: dict[str, dict[str, int]] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "teardown":
+                continue
+            for name, tally in getattr(report, "user_properties", ()):
+                if name != "api_fuzz":
+                    continue
+                figures = roles.setdefault(
+                    tally["role"], {"operations": 0, "examples": 0, "failures": 0}
+                )
+                figures["operations"] += 1
+                figures["examples"] += tally["examples"]
+                figures["failures"] += tally["failed"]
+    if roles:
+        terminalreporter.section("Schemathesis over /api/schema/")
+        for role, figures in sorted(roles.items()):
+            terminalreporter.write_line(
+                f"{role}: {figures['operations']} operations, {figures['examples']} examples, "
+                f"{figures['failures']} failing operations"
+            )

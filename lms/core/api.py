@@ -6,7 +6,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import AppError
@@ -49,3 +52,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, exceptions.APIException):
         response.data = error_body(exc)
     return response
+
+
+class NoSuchApi(APIView):
+    """Every /api/v1/ path no route takes (an unknown path, or an id out of the database's
+    range): a 404 in the API's error shape, not an HTML page."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    schema = None  # not an operation
+
+    def http_method_not_allowed(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.NotFound(_("Not found."))
+
+    def options(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise exceptions.NotFound(_("Not found."))
