@@ -4,19 +4,9 @@ endpoint that reads a body, not a RecursionError 500."""
 import pytest
 from django.test import Client
 
-from lms.catalog.models import Lecture
-from tests.factories import CourseFactory, LectureFactory
-
 pytestmark = pytest.mark.django_db
 
 DEEP = "[" * 100_000
-
-
-@pytest.fixture
-def lecture(instructor) -> Lecture:
-    course = CourseFactory()
-    course.instructors.add(instructor)
-    return LectureFactory(course=course)
 
 
 @pytest.fixture
@@ -45,7 +35,7 @@ def _assert_too_deep(response) -> None:
     assert set(body) == {"message", "code", "extra"}
 
 
-def test_deep_heartbeat_with_a_session_is_a_400(instructor_client, lecture):
+def test_deep_heartbeat_with_a_session_is_a_400(instructor_client):
     _assert_too_deep(_send(instructor_client, "POST", "/api/v1/progress/heartbeats", DEEP))
 
 
@@ -57,11 +47,11 @@ def test_deep_heartbeat_with_a_session_is_a_400(instructor_client, lecture):
         ("POST", "/api/v1/uploads/1/complete"),
     ],
 )
-def test_deep_body_on_every_json_endpoint_is_a_400(instructor_client, lecture, method, url):
+def test_deep_body_on_every_json_endpoint_is_a_400(instructor_client, method, url):
     _assert_too_deep(_send(instructor_client, method, url, DEEP))
 
 
-def test_the_message_is_korean_by_default(instructor_client, lecture):
+def test_the_message_is_korean_by_default(instructor_client):
     response = _send(instructor_client, "PATCH", "/api/v1/me/preferences", DEEP)
 
     assert "JSON" in response.json()["message"]
