@@ -3,6 +3,7 @@ endpoint that reads a body, not a RecursionError 500."""
 
 import pytest
 from django.test import Client
+from rest_framework.authtoken.models import Token
 
 pytestmark = pytest.mark.django_db
 
@@ -56,3 +57,13 @@ def test_the_message_is_korean_by_default(instructor_client):
 
     assert "JSON" in response.json()["message"]
     assert "단계" in response.json()["message"]
+
+
+def test_deep_heartbeat_with_an_api_token_is_a_400(instructor):
+    # The Authorization-header door of the heartbeat (lms.learning.fastpath today).
+    token = Token.objects.create(user=instructor)
+    client = Client(headers={"Authorization": f"Token {token.key}"})
+
+    _assert_too_deep(
+        client.post("/api/v1/progress/heartbeats", DEEP, content_type="application/json")
+    )
