@@ -367,7 +367,8 @@ CSRF_FAILURE_VIEW = "lms.core.views.csrf_failure"
 
 # Content-Security-Policy (django-csp) on every page: scripts, styles and fonts only from the
 # platform's static files (no inline script or style, so no 'unsafe-inline'); blob: for hls.js
-# (MediaSource URLs and its worker); the S3 storage's origin is added by the middleware. Forms
+# (MediaSource URLs and its worker) and data: for the caption tracks it makes (`<track
+# src="data:text/vtt...">`); the S3 storage's origin is added by the middleware. Forms
 # post to the platform and to the Kakao and Naver sign-in pages (allauth redirects there).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -376,7 +377,7 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "font-src": [SELF],
         "img-src": [SELF, "data:", "blob:"],
-        "media-src": [SELF, "blob:"],
+        "media-src": [SELF, "blob:", "data:"],
         "connect-src": [SELF, "blob:"],
         "worker-src": [SELF, "blob:"],
         "object-src": [NONE],

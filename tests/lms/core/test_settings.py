@@ -84,6 +84,12 @@ SHOW_SETTINGS = (
     "import json, django; django.setup(); from django.conf import settings as s;"
     "print(json.dumps([s.SETTINGS_MODULE, s.DEBUG, s.SECRET_KEY, s.ALLOWED_HOSTS]))"
 )
+# Loading each entry point as its server does (the Celery worker reads the settings first).
+ENTRY_POINTS = [
+    "import lms.wsgi",
+    "import lms.asgi",
+    "from lms.celery import app; app.loader.import_default_modules()",
+]
 PUBLISHED_KEY = "insecure-local-only-key-change-me-in-production-0123456789"
 
 
@@ -124,14 +130,7 @@ def test_an_embedded_key_set_by_the_operator_is_used(tmp_path):
     assert not (tmp_path / "secret_key").exists()
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        "import lms.wsgi",
-        "import lms.asgi",
-        "from lms.celery import app; app.loader.import_default_modules()",
-    ],
-)
+@pytest.mark.parametrize("code", ENTRY_POINTS)
 def test_entry_points_refuse_to_start_without_a_secret_key(tmp_path, code):
     result = _python(code, LMS_VAR_DIR=str(tmp_path))
     assert result.returncode != 0
@@ -139,14 +138,7 @@ def test_entry_points_refuse_to_start_without_a_secret_key(tmp_path, code):
     assert not (tmp_path / "secret_key").exists()
 
 
-@pytest.mark.parametrize(
-    "code",
-    [
-        "import lms.wsgi",
-        "import lms.asgi",
-        "from lms.celery import app; app.loader.import_default_modules()",
-    ],
-)
+@pytest.mark.parametrize("code", ENTRY_POINTS)
 def test_entry_points_default_to_the_production_settings(tmp_path, code):
     key = secrets.token_urlsafe(50)
     result = _python(f"{code}; {SHOW_SETTINGS}", SECRET_KEY=key, LMS_VAR_DIR=str(tmp_path))
