@@ -64,11 +64,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Content-Security-Policy on every response, with the S3 storage's origin (lms/core/csp.py).
-    "lms.core.csp.StorageAwareCSPMiddleware",
     # Heartbeats with a key in the Authorization header are answered here, before the
     # session, CSRF and template middleware (lms/learning/fastpath.py).
     "lms.learning.fastpath.HeartbeatFastPathMiddleware",
+    # Content-Security-Policy on every page, with the S3 storage's origin (lms/core/csp.py).
+    "lms.core.csp.StorageAwareCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "lms.core.middleware.KoreanFirstLocaleMiddleware",
