@@ -27,7 +27,7 @@ from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings.production")
 # The heartbeat's database work runs on the event loop's thread, by design (HeartbeatASGI);
 # Django's own requests run on a2wsgi's threads, where no loop runs.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

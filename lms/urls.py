@@ -2,10 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from lms.accounts import api as accounts_api
 from lms.catalog import api as catalog_api
+from lms.core import views as core_views
 from lms.core.api import NoSuchApi
 from lms.learning import api as learning_api
 from lms.media import urls as media_urls
@@ -42,12 +43,25 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view loads its start-up script from a URL: the CSP allows no inline script.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api-schema", template_name="api/swagger_ui.html"
+        ),
+        name="api-docs",
+    ),
+    path("csp-report/", core_views.csp_report, name="csp-report"),
     path("studio/", include("lms.studio.urls")),
     path("play/", include("lms.media.urls")),
     path("", include("lms.accounts.urls")),
     path("", include("lms.catalog.urls")),
 ]
+
+handler400 = "lms.core.views.bad_request"
+handler403 = "lms.core.views.permission_denied"
+handler404 = "lms.core.views.page_not_found"
+handler500 = "lms.core.views.server_error"
 
 if settings.STORAGE_BACKEND == "local" and settings.DEBUG:
     # The embedded demo serves uploaded files itself; production puts a web server or S3 there.

@@ -3,7 +3,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings.local")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lms.settings.production")
 django_application = get_wsgi_application()
 
 # Heartbeats with a key in the Authorization header are answered before Django's handler

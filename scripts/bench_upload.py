@@ -85,7 +85,7 @@ def free_port() -> int:
 def server_env(var_dir: Path, extra: dict[str, str]) -> dict[str, str]:
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "lms.settings.local",
+        "DJANGO_SETTINGS_MODULE": "lms.settings.embedded",
         "DEBUG": "false",
         "LMS_VAR_DIR": str(var_dir),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",

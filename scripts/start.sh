@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 
-export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-lms.settings.local}
+export DJANGO_SETTINGS_MODULE=${DJANGO_SETTINGS_MODULE:-lms.settings.embedded}
 port=${PORT:-8000}
 py=.venv/bin/python
 export LMS_VAR_DIR=${LMS_VAR_DIR:-$PWD/var}

@@ -5,6 +5,12 @@ from django.utils import translation
 from django.utils.translation import check_for_language
 
 
+def chosen_language(request: HttpRequest) -> str:
+    """The language the visitor chose with the switch (its cookie), else Korean."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+    return chosen if chosen and check_for_language(chosen) else settings.LANGUAGE_CODE
+
+
 class KoreanFirstLocaleMiddleware(LocaleMiddleware):
     """Korean unless the visitor chose another language with the switch.
 
@@ -13,7 +19,5 @@ class KoreanFirstLocaleMiddleware(LocaleMiddleware):
     """
 
     def process_request(self, request: HttpRequest) -> None:
-        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        language = chosen if chosen and check_for_language(chosen) else settings.LANGUAGE_CODE
-        translation.activate(language)
+        translation.activate(chosen_language(request))
         request.LANGUAGE_CODE = translation.get_language()

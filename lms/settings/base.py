@@ -7,6 +7,8 @@ Production is this module plus environment variables (see README "Configuration"
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -14,7 +16,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-SECRET_KEY = env.str("SECRET_KEY")
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    # The entry points (lms/wsgi.py, lms/asgi.py, lms/celery.py) default to these settings: a
+    # server started without its secret stops here rather than running on a guessable one.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. Give this installation a long random secret of its own in the "
+        "environment (e.g. from: python -c 'import secrets; print(secrets.token_urlsafe(50))'). "
+        "scripts/start.sh (lms.settings.embedded) makes one in var/ by itself."
+    )
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -32,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.sites",
     "django.contrib.humanize",
+    "csp",
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -56,6 +67,8 @@ MIDDLEWARE = [
     # Heartbeats with a key in the Authorization header are answered here, before the
     # session, CSRF and template middleware (lms/learning/fastpath.py).
     "lms.learning.fastpath.HeartbeatFastPathMiddleware",
+    # Content-Security-Policy on every page, with the S3 storage's origin (lms/core/csp.py).
+    "lms.core.csp.StorageAwareCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "lms.core.middleware.KoreanFirstLocaleMiddleware",
@@ -360,6 +373,35 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# A CSRF failure gets the platform's own page (lms/core/views.py), like the other errors.
+CSRF_FAILURE_VIEW = "lms.core.views.csrf_failure"
+
+# Content-Security-Policy (django-csp) on every page: scripts, styles and fonts only from the
+# platform's static files (no inline script or style, so no 'unsafe-inline'); blob: for hls.js
+# (MediaSource URLs and its worker) and data: for the caption tracks it makes (`<track
+# src="data:text/vtt...">`); the S3 storage's origin is added by the middleware. Forms
+# post to the platform and to the Kakao and Naver sign-in pages (allauth redirects there).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "font-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "media-src": [SELF, "blob:", "data:"],
+        "connect-src": [SELF, "blob:"],
+        "worker-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF, "https://kauth.kakao.com", "https://nid.naver.com"],
+        "report-uri": "/csp-report/",
+    },
+}
+# The violation reports endpoint (lms.core.views.csp_report): what one report and one client
+# may send.
+CSP_REPORT_MAX_BYTES = env.int("CSP_REPORT_MAX_BYTES", default=16 * 1024)
+CSP_REPORTS_PER_MINUTE = env.int("CSP_REPORTS_PER_MINUTE", default=30)
 
 LOGGING = {
     "version": 1,

@@ -152,3 +152,23 @@ def embedded_storage(settings, tmp_path: Path) -> Path:
         },
     }
     return media
+
+
+@pytest.fixture
+def studio_page(
+    browser: Browser, live_server, transactional_db, settings, tmp_path
+) -> Iterator[Page]:
+    """An instructor signed in, on the studio page of a lecture of their published course."""
+    from tests.factories import CourseFactory, LectureFactory, UserFactory
+
+    settings.TRANSCODE_X264_PRESET = "ultrafast"
+    settings.TRANSCODE_TEMP_DIR = str(tmp_path / "work")
+    instructor = UserFactory(is_instructor=True)
+    course = CourseFactory(title="상담 품질 관리")
+    course.instructors.add(instructor)
+    lecture = LectureFactory(course=course, title="모니터링의 이해", duration_seconds=0)
+    context = signed_in_context(browser, live_server.url, instructor)
+    page = context.new_page()
+    page.url_path = f"/studio/courses/{course.pk}/lectures/{lecture.pk}/"  # type: ignore[attr-defined]
+    yield page
+    close_quietly(context)

@@ -13,7 +13,7 @@ URL = "/courses/player-course/lectures/1/"
 def ready(page: Page) -> None:
     """Open the lecture page and wait until its video can play, muted."""
     page.goto(URL)
-    page.wait_for_function("document.querySelector('video').readyState >= 2")
+    page.wait_for_function("() => document.querySelector('video').readyState >= 2")
     page.evaluate("() => { document.querySelector('video').muted = true; }")
 
 
@@ -24,13 +24,13 @@ def _start(page: Page) -> None:
 
 def _play_until(page: Page, seconds: float) -> None:
     page.wait_for_function(
-        f"document.querySelector('video').currentTime >= {seconds}", timeout=30_000
+        f"() => document.querySelector('video').currentTime >= {seconds}", timeout=30_000
     )
 
 
 def _pause_and_flush(page: Page) -> None:
     page.evaluate("() => document.querySelector('video').pause()")
-    page.wait_for_function("window.lmsPlayer.readQueue().length === 0")
+    page.wait_for_function("() => window.lmsPlayer.readQueue().length === 0")
 
 
 def _coverage(page: Page, lecture) -> list:
@@ -45,8 +45,8 @@ def test_play_then_reload_resumes_where_the_member_stopped(member_page: Page, wa
     stopped = member_page.evaluate("document.querySelector('video').currentTime")
 
     member_page.reload()
-    member_page.wait_for_function("document.querySelector('video').readyState >= 1")
-    member_page.wait_for_function("document.querySelector('video').currentTime > 0")
+    member_page.wait_for_function("() => document.querySelector('video').readyState >= 1")
+    member_page.wait_for_function("() => document.querySelector('video').currentTime > 0")
     resumed = member_page.evaluate("document.querySelector('video').currentTime")
 
     assert abs(resumed - stopped) <= 2
@@ -72,12 +72,12 @@ def test_quality_can_be_switched_between_renditions(member_page: Page, watch_lec
 
     # Allow a minute for the switch.
     member_page.wait_for_function(
-        "window.lmsPlayer.hls.currentLevel >= 0 && "
+        "() => window.lmsPlayer.hls.currentLevel >= 0 && "
         "window.lmsPlayer.hls.levels[window.lmsPlayer.hls.currentLevel].height === 360",
         timeout=60_000,
     )
     member_page.wait_for_function(
-        "document.querySelector('video').videoHeight === 360", timeout=60_000
+        "() => document.querySelector('video').videoHeight === 360", timeout=60_000
     )
 
 
@@ -85,7 +85,7 @@ def test_captions_show(member_page: Page, watch_lecture):
     _start(member_page)
     member_page.locator("[data-captions]").select_option("ko")
     member_page.wait_for_function(
-        "[...document.querySelector('video').textTracks].some(t => t.mode === 'showing' && "
+        "() => [...document.querySelector('video').textTracks].some(t => t.mode === 'showing' && "
         "t.cues && [...t.cues].some(c => c.text.includes('자막입니다')))"
     )
 
@@ -120,13 +120,13 @@ def test_reports_made_offline_arrive_when_the_network_returns(member_page: Page,
     member_page.context.set_offline(True)
     _play_until(member_page, 6)
     member_page.evaluate("() => document.querySelector('video').pause()")
-    member_page.wait_for_function("window.lmsPlayer.readQueue().length >= 1")
+    member_page.wait_for_function("() => window.lmsPlayer.readQueue().length >= 1")
     assert not LectureProgress.objects.filter(
         user=member_page.user, lecture=watch_lecture, covered_seconds__gte=5
     ).exists()
 
     member_page.context.set_offline(False)
-    member_page.wait_for_function("window.lmsPlayer.readQueue().length === 0")
+    member_page.wait_for_function("() => window.lmsPlayer.readQueue().length === 0")
 
     covered = _coverage(member_page, watch_lecture)
     assert any(a <= 5.0 <= b for a, b, *_ in covered)
@@ -153,7 +153,7 @@ def test_reports_use_the_page_key_and_fall_back_to_the_session_when_it_expired(
     settings.HEARTBEAT_KEY_MAX_AGE = -1
     sent.clear()
     member_page.reload()
-    member_page.wait_for_function("document.querySelector('video').readyState >= 2")
+    member_page.wait_for_function("() => document.querySelector('video').readyState >= 2")
     member_page.evaluate("() => { const v = document.querySelector('video'); v.play(); }")
     _play_until(member_page, 4)
     _pause_and_flush(member_page)

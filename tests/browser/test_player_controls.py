@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def _at(page: Page, seconds: float) -> None:
     """Wait until the video is within 0.6 s of `seconds`."""
     page.wait_for_function(
-        f"Math.abs(document.querySelector('video').currentTime - {seconds}) < 0.6"
+        f"() => Math.abs(document.querySelector('video').currentTime - {seconds}) < 0.6"
     )
 
 
@@ -44,9 +44,9 @@ def test_keyboard_shortcuts_play_seek_mute_caption_and_change_speed(
     video = "document.querySelector('video')"
 
     page.keyboard.press("k")
-    page.wait_for_function(f"!{video}.paused")
+    page.wait_for_function(f"() => !{video}.paused")
     page.keyboard.press(" ")
-    page.wait_for_function(f"{video}.paused")
+    page.wait_for_function(f"() => {video}.paused")
 
     page.evaluate(f"() => {{ {video}.currentTime = 8; }}")
     _at(page, 8)
@@ -60,16 +60,16 @@ def test_keyboard_shortcuts_play_seek_mute_caption_and_change_speed(
     _at(page, 8)
 
     page.keyboard.press("m")
-    page.wait_for_function(f"!{video}.muted")
+    page.wait_for_function(f"() => !{video}.muted")
 
     captions = page.locator("[data-captions]")
     expect(captions).to_have_value("ko")  # Korean captions are on at the start
     page.keyboard.press("c")
     expect(captions).to_have_value("")
-    page.wait_for_function(f"[...{video}.textTracks].every(t => t.mode !== 'showing')")
+    page.wait_for_function(f"() => [...{video}.textTracks].every(t => t.mode !== 'showing')")
 
     page.keyboard.press(">")
-    page.wait_for_function(f"{video}.playbackRate === 1.25")
+    page.wait_for_function(f"() => {video}.playbackRate === 1.25")
     expect(page.locator("[data-speed]")).to_have_value("1.25")
     user = page.user  # type: ignore[attr-defined]
 
@@ -80,16 +80,18 @@ def test_keyboard_shortcuts_play_seek_mute_caption_and_change_speed(
     _eventually(lambda: stored_rate() == Decimal("1.25"))  # remembered for the member
     page.keyboard.press("<")
     page.keyboard.press("<")
-    page.wait_for_function(f"{video}.playbackRate === 0.75")
+    page.wait_for_function(f"() => {video}.playbackRate === 0.75")
 
 
 def test_full_screen_from_the_button_and_the_f_key(member_page: Page, watch_lecture):
     page = member_page
     ready(page)
     page.locator("[data-fullscreen]").click()
-    page.wait_for_function("document.fullscreenElement === document.querySelector('[data-player]')")
+    page.wait_for_function(
+        "() => document.fullscreenElement === document.querySelector('[data-player]')"
+    )
     page.keyboard.press("f")
-    page.wait_for_function("document.fullscreenElement === null")
+    page.wait_for_function("() => document.fullscreenElement === null")
 
 
 def test_a_chapter_in_the_list_seeks_to_its_start_and_plays(member_page: Page, watch_lecture):
@@ -100,7 +102,7 @@ def test_a_chapter_in_the_list_seeks_to_its_start_and_plays(member_page: Page, w
     expect(chapter).to_contain_text("질문 기법")
     chapter.click()
     page.wait_for_function(
-        "!document.querySelector('video').paused && "
+        "() => !document.querySelector('video').paused && "
         "document.querySelector('video').currentTime >= 9"
     )
 
@@ -111,7 +113,7 @@ def test_hovering_the_seek_bar_shows_the_storyboard_thumbnail_of_that_time(
     page = member_page
     with page.expect_response(lambda r: "storyboard" in r.url and r.ok):
         ready(page)
-    page.wait_for_function("document.querySelector('video').duration > 0")
+    page.wait_for_function("() => document.querySelector('video').duration > 0")
     bar = page.locator("[data-seekbar]").bounding_box()
     assert bar is not None
     preview = page.locator("[data-seek-preview]")
@@ -179,7 +181,7 @@ def test_the_last_report_is_sent_as_the_page_goes_away(member_page: Page, watch_
     page = member_page
     ready(page)
     page.evaluate("() => document.querySelector('video').play()")
-    page.wait_for_function("document.querySelector('video').currentTime >= 3", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('video').currentTime >= 3", timeout=30_000)
     user = page.user  # type: ignore[attr-defined]
     # Reports go every 10 s: none of these 3 s has been sent yet.
     assert not LectureProgress.objects.filter(user=user, covered_seconds__gte=2).exists()

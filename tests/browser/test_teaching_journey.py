@@ -256,10 +256,10 @@ def _learner_watches_the_lecture_with_captions(page: Page) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text(f"1. {LECTURE}")
     expect(page.locator("ol.chapters")).to_contain_text("0:01 품질 기준")
     expect(page.locator("[data-captions] option[value=ko]")).to_have_text("한국어")
-    page.wait_for_function("document.querySelector('video').readyState >= 2")
+    page.wait_for_function("() => document.querySelector('video').readyState >= 2")
     page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.play(); }")
     page.locator("[data-captions]").select_option("ko")
     page.wait_for_function(
-        "[...document.querySelector('video').textTracks].some(t => t.mode === 'showing' && "
+        "() => [...document.querySelector('video').textTracks].some(t => t.mode === 'showing' && "
         "t.cues && [...t.cues].some(c => c.text.includes('모니터링 강의입니다')))"
     )

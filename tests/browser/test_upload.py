@@ -8,14 +8,12 @@ shared with the whole teaching journey (test_teaching_journey.py).
 """
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Page, Route, expect
 
 from lms.media.models import TranscodeJob, Upload
-from tests.browser.conftest import close_quietly, signed_in_context
 from tests.browser.uploading import (
     held_parts,
     is_part_put,
@@ -40,26 +38,6 @@ def big_clip(tmp_path_factory) -> Path:
     return make_clip(
         tmp_path_factory.mktemp("up") / "2강.mp4", seconds=1.5, size="640x360", noise=True
     )
-
-
-@pytest.fixture
-def studio_page(
-    browser: Browser, live_server, transactional_db, settings, tmp_path
-) -> Iterator[Page]:
-    """An instructor signed in, on the studio page of a lecture of their published course."""
-    from tests.factories import CourseFactory, LectureFactory, UserFactory
-
-    settings.TRANSCODE_X264_PRESET = "ultrafast"
-    settings.TRANSCODE_TEMP_DIR = str(tmp_path / "work")
-    instructor = UserFactory(is_instructor=True)
-    course = CourseFactory(title="상담 품질 관리")
-    course.instructors.add(instructor)
-    lecture = LectureFactory(course=course, title="모니터링의 이해", duration_seconds=0)
-    context = signed_in_context(browser, live_server.url, instructor)
-    page = context.new_page()
-    page.url_path = f"/studio/courses/{course.pk}/lectures/{lecture.pk}/"  # type: ignore[attr-defined]
-    yield page
-    close_quietly(context)
 
 
 def _upload_cut_then_resumed(page: Page, clip: Path) -> None:

@@ -121,7 +121,7 @@ def transcode_and_see_ready(page: Page, upload: Upload) -> None:
     expect(page.locator("[data-video-label]")).to_contain_text("준비되었습니다")
     poster = page.locator("[data-video-poster]")
     expect(poster).to_be_visible()
-    page.wait_for_function("document.querySelector('[data-video-poster]').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('[data-video-poster]').naturalWidth > 0")
     assert upload.lecture is not None
     upload.lecture.refresh_from_db()
     assert upload.lecture.video_id == upload.asset_id
