@@ -66,3 +66,19 @@ def ready_lecture(db, settings, tmp_path, short_clip):
     LectureFactory(course=course, position=2, title="둘째 강의")
     lecture_with_ready_video(lecture, short_clip)
     return lecture
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache_emptied(request, django_db_blocker):
+    """CACHES["default"] is a database table that a test's rollback empties, but not a
+    transactional test's flush: counts a live server kept (sign-ins from 127.0.0.1, say)
+    would hold against the next tests."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    ):
+        from django.core.cache import cache
+
+        with django_db_blocker.unblock():
+            cache.clear()
