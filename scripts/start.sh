@@ -14,6 +14,7 @@ export LMS_VAR_DIR=${LMS_VAR_DIR:-$PWD/var}
 mkdir -p "$LMS_VAR_DIR"/broker/{queue,processed,control} "$LMS_VAR_DIR/media"
 
 $py manage.py migrate --noinput -v0
+$py manage.py createcachetable
 $py manage.py collectstatic --noinput -v0
 accounts=$($py manage.py bootstrap_demo --site-domain "127.0.0.1:$port")
 

@@ -92,3 +92,19 @@ def pytest_terminal_summary(terminalreporter) -> None:
                 f"{role}: {figures['operations']} operations, {figures['examples']} examples, "
                 f"{figures['failures']} failing operations"
             )
+
+
+@pytest.fixture(autouse=True)
+def _shared_cache_emptied(request, django_db_blocker):
+    """CACHES["default"] is a database table that a test's rollback empties, but not a
+    transactional test's flush: counts a live server kept (sign-ins from 127.0.0.1, say)
+    would hold against the next tests."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    if {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    ):
+        from django.core.cache import cache
+
+        with django_db_blocker.unblock():
+            cache.clear()

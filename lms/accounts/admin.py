@@ -1,8 +1,14 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
+
+# The admin signs in through the site's own sign-in (allauth, with next= back to the admin):
+# one form, one set of limits on wrong passwords (ACCOUNT_RATE_LIMITS), instead of Django's
+# admin form, which counts nothing.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 
 @admin.register(User)

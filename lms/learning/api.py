@@ -25,7 +25,6 @@ from rest_framework.views import APIView
 
 from lms.accounts.models import User
 from lms.core.errors import AppError
-from lms.core.expiring import ExpiringMap
 from lms.core.parsers import MAX_JSON_BODY_BYTES, json_stream_parse
 
 from . import policy, selectors, services
@@ -36,18 +35,9 @@ MAX_HEARTBEAT_BODY_BYTES = MAX_JSON_BODY_BYTES
 logger = logging.getLogger(__name__)
 
 
-# Without a shared cache the counts live in this process, unpickled (ExpiringMap). Django's
-# default memory cache would keep only 300 entries: past 300 watching members it would forget
-# counts and stop limiting.
-_process_counts = ExpiringMap(max_entries=100_000)
-
-
-def throttle_cache() -> BaseCache | ExpiringMap:
-    """The cache that counts heartbeats: the `throttle` alias when CACHES names one (Redis,
-    THROTTLE_CACHE_URL: shared by every web process), else this process's memory."""
-    if "throttle" in settings.CACHES:
-        return caches["throttle"]
-    return _process_counts
+def throttle_cache() -> BaseCache:
+    """The cache that counts heartbeats: CACHES["default"], shared by every web process."""
+    return caches["default"]
 
 
 class HeartbeatThrottle(ScopedRateThrottle):

@@ -161,7 +161,18 @@ ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mand
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGOUT_ON_GET = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# Counted in CACHES["default"] (shared by every web process). "key" is the e-mail address
+# given: 5 wrong passwords for one account in 5 minutes lock it for the rest of the window,
+# the right password included; an address may ask for a reset 3 times in 15 minutes (each
+# sends a mail). The others are allauth's defaults, spelled out: e-mail confirmations
+# (confirm_email) keep allauth's one per address every 3 minutes.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip,100/h/ip",
+    "reset_password": "20/m/ip,3/15m/key",
+    "reset_password_from_key": "20/m/ip",
+}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CS리더스포럼] "
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -325,21 +336,32 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "lms.core.api.exception_handler",
-    # Counts live in a cache: CACHES["throttle"] for `heartbeats` (THROTTLE_CACHE_URL), else
-    # per process, so with N web processes a member gets up to N times these rates.
+    # Counts live in CACHES["default"], shared by every web process.
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min", "heartbeats": "120/min"},
 }
-# The heartbeat limit's counts (lms.learning.api.HeartbeatThrottle): with a Redis URL they are
-# shared by every web process and machine, so the limit is per member, not per process.
-THROTTLE_CACHE_URL = env.str("THROTTLE_CACHE_URL", default="")
-if THROTTLE_CACHE_URL:
+# The one cache every web process (and machine) shares: the sign-in, sign-up and
+# password-reset limits (allauth) and the API throttles count there, so a limit holds per
+# member and address, not per process. Redis when CACHE_URL is set (production); else the
+# database's own cache table (the embedded mode; `createcachetable` makes it).
+# THROTTLE_CACHE_URL is the name this setting had when only the heartbeat limit used it.
+CACHE_URL = env.str("CACHE_URL", default="") or env.str("THROTTLE_CACHE_URL", default="")
+if CACHE_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "throttle": {
+        "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": THROTTLE_CACHE_URL,
-            "KEY_PREFIX": "lms-throttle",
-        },
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "lms",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "lms_cache",
+            # Past MAX_ENTRIES the table drops a third of its rows, live counts too: keep it
+            # well above the members and addresses counted at once.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
     }
 
 SPECTACULAR_SETTINGS = {

@@ -12,7 +12,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from lms.catalog.models import Course, Lecture
-from lms.learning.api import throttle_cache
 from lms.learning.auth import recent_keys
 from lms.learning.models import LectureProgress
 from tests.factories import CourseFactory, LectureFactory
@@ -22,11 +21,11 @@ HEARTBEATS_URL = "/api/v1/progress/heartbeats"
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle_counts() -> Iterator[None]:
-    # Throttle counts live in the (per-process) cache; user ids repeat across tests.
-    throttle_cache().clear()
+    # Throttle counts live in CACHES["default"], a database table: a test's rollback (or
+    # tests/conftest.py after a transactional test) empties it. Checked keys are remembered
+    # in this process; user ids repeat across tests.
     recent_keys.clear()
     yield
-    throttle_cache().clear()
     recent_keys.clear()
 
 
