@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -49,6 +49,7 @@ class MediaPlaylist:
     map_range: ByteRange | None
     segments: tuple[Segment, ...]
     ended: bool
+    independent_segments: bool = False
 
     @property
     def duration_s(self) -> float:
@@ -87,6 +88,7 @@ def parse_media_playlist(text: str) -> MediaPlaylist:
     pending_range: ByteRange | None = None
     previous_end: int | None = None
     ended = False
+    independent = False
     for line in lines[1:]:
         tag, _, value = line.partition(":")
         if tag == "#EXT-X-VERSION":
@@ -107,6 +109,8 @@ def parse_media_playlist(text: str) -> MediaPlaylist:
             previous_end = pending_range.offset + pending_range.length
         elif tag == "#EXT-X-ENDLIST":
             ended = True
+        elif tag == "#EXT-X-INDEPENDENT-SEGMENTS":
+            independent = True
         elif not line.startswith("#"):
             if pending_duration is None:
                 raise PackagingError(f"segment {line!r} without #EXTINF")
@@ -122,6 +126,72 @@ def parse_media_playlist(text: str) -> MediaPlaylist:
         map_range=map_range,
         segments=tuple(segments),
         ended=ended,
+        independent_segments=independent,
+    )
+
+
+def _range_text(byte_range: ByteRange) -> str:
+    return f"{byte_range.length}@{byte_range.offset}"
+
+
+def render_media_playlist(playlist: MediaPlaylist) -> str:
+    """A single-file fMP4 VOD media playlist, as ffmpeg writes them (media sequence 0)."""
+    lines = [
+        "#EXTM3U",
+        f"#EXT-X-VERSION:{playlist.version}",
+        f"#EXT-X-TARGETDURATION:{playlist.target_duration}",
+        "#EXT-X-MEDIA-SEQUENCE:0",
+    ]
+    if playlist.playlist_type:
+        lines.append(f"#EXT-X-PLAYLIST-TYPE:{playlist.playlist_type}")
+    if playlist.independent_segments:
+        lines.append("#EXT-X-INDEPENDENT-SEGMENTS")
+    if playlist.map_uri is not None:
+        map_range = f',BYTERANGE="{_range_text(playlist.map_range)}"' if playlist.map_range else ""
+        lines.append(f'#EXT-X-MAP:URI="{playlist.map_uri}"{map_range}')
+    for segment in playlist.segments:
+        lines.append(f"#EXTINF:{segment.duration_s:.6f},")
+        if segment.byte_range is not None:
+            lines.append(f"#EXT-X-BYTERANGE:{_range_text(segment.byte_range)}")
+        lines.append(segment.uri)
+    if playlist.ended:
+        lines.append("#EXT-X-ENDLIST")
+    return "\n".join(lines) + "\n"
+
+
+def fold_short_tail(playlist: MediaPlaylist, shortest_s: float) -> MediaPlaylist:
+    """The playlist with a last segment shorter than ``shortest_s`` merged into the one before.
+
+    ffmpeg cuts the audio at the first whole AAC frame after each segment boundary, so a
+    source ending on a boundary leaves one 21 ms frame as a segment of its own: a request
+    per frame, and (its fragment header weighing as much as the frame) the highest bit rate
+    of the rendition. A segment may hold several fragments, and the ranges are contiguous in
+    the one file, so the two become one range.
+    """
+    segments = playlist.segments
+    if len(segments) < 2 or segments[-1].duration_s >= shortest_s:
+        return playlist
+    before, tail = segments[-2], segments[-1]
+    if (
+        before.uri != tail.uri
+        or before.byte_range is None
+        or tail.byte_range is None
+        or before.byte_range.offset + before.byte_range.length != tail.byte_range.offset
+    ):
+        return playlist
+    merged = Segment(
+        duration_s=before.duration_s + tail.duration_s,
+        uri=before.uri,
+        byte_range=ByteRange(
+            length=before.byte_range.length + tail.byte_range.length,
+            offset=before.byte_range.offset,
+        ),
+    )
+    return replace(
+        playlist,
+        segments=(*segments[:-2], merged),
+        # RFC 8216 4.3.3.1: every EXTINF, rounded to the nearest integer, <= the target.
+        target_duration=max(playlist.target_duration, round(merged.duration_s)),
     )
 
 
@@ -136,9 +206,14 @@ class RenditionStats:
 
 
 def measure_rendition(playlist: MediaPlaylist, media_file: Path) -> RenditionStats:
-    """Bit rates from the segments' byte ranges, checked against the file they point into."""
+    """Bit rates from the segments' byte ranges, checked against the file they point into.
+
+    Both are media-segment rates (RFC 8216 4.3.4.2): the init segment is fetched once per
+    rendition and is no part of them. Counting it overstated the average of a near-silent
+    audio track, whose segments are as small as the init segment.
+    """
     file_size = media_file.stat().st_size
-    total = playlist.map_range.length if playlist.map_range else 0
+    total = 0
     peak = 0.0
     for segment in playlist.segments:
         if segment.byte_range is None:
@@ -155,7 +230,7 @@ def measure_rendition(playlist: MediaPlaylist, media_file: Path) -> RenditionSta
         size_bytes=file_size,
         duration_s=duration,
         segment_count=len(playlist.segments),
-        peak_bps=math.ceil(max(peak, average)),
+        peak_bps=math.ceil(peak),
         average_bps=math.ceil(average),
     )
 
@@ -250,12 +325,25 @@ class AudioEntry:
     language: str | None = None
 
 
-def render_master_playlist(variants: Sequence[VariantEntry], audio: AudioEntry | None) -> str:
-    """Master playlist: video variants (best first) that all share one audio rendition, and
-    the audio rendition again as an audio-only variant for listening on a bad connection.
+#: BANDWIDTH is the measured peak plus this share: room for a player that measures a segment's
+#: rate a little differently (HTTP overhead, rounding), small enough that ABR is not misled.
+BANDWIDTH_MARGIN = 0.02
 
-    With separate audio, a variant's BANDWIDTH must cover video *and* audio (RFC 8216
-    §4.3.4.2), so the audio's rates are added to each video variant's.
+
+def declared_bandwidth(peak_bps: int) -> int:
+    return math.ceil(peak_bps * (1 + BANDWIDTH_MARGIN))
+
+
+def render_master_playlist(variants: Sequence[VariantEntry], audio: AudioEntry | None) -> str:
+    """Master playlist: video variants (best first) that all share one audio rendition.
+
+    With separate audio, a variant's BANDWIDTH is the largest sum of peak segment bit rates
+    of the renditions it plays together (RFC 8216 4.3.4.2), so the audio's rates are added
+    to each video variant's.
+
+    The audio rendition is not listed again as an audio-only variant: VLC 3 ends playback
+    of every variant early when one is there, and hls.js, the platform's player, plays the
+    audio rendition's own playlist for "audio only".
     """
     lines = ["#EXTM3U", f"#EXT-X-VERSION:{HLS_VERSION}", "#EXT-X-INDEPENDENT-SEGMENTS"]
     if audio is not None:
@@ -266,23 +354,16 @@ def render_master_playlist(variants: Sequence[VariantEntry], audio: AudioEntry |
             f'URI="{audio.uri}"'
         )
     for variant in variants:
-        bandwidth = variant.bandwidth + (audio.bandwidth if audio else 0)
+        peak = variant.bandwidth + (audio.bandwidth if audio else 0)
         average = variant.average_bandwidth + (audio.average_bandwidth if audio else 0)
         codecs = f"{variant.codecs},{audio.codecs}" if audio else variant.codecs
         group = f',AUDIO="{audio.group_id}"' if audio else ""
         lines.append(
-            f"#EXT-X-STREAM-INF:BANDWIDTH={bandwidth},AVERAGE-BANDWIDTH={average},"
+            f"#EXT-X-STREAM-INF:BANDWIDTH={declared_bandwidth(peak)},AVERAGE-BANDWIDTH={average},"
             f'CODECS="{codecs}",RESOLUTION={variant.width}x{variant.height},'
             f"FRAME-RATE={float(variant.frame_rate):.3f}{group}"
         )
         lines.append(variant.uri)
-    if audio is not None:
-        lines.append(
-            f"#EXT-X-STREAM-INF:BANDWIDTH={audio.bandwidth},"
-            f'AVERAGE-BANDWIDTH={audio.average_bandwidth},CODECS="{audio.codecs}",'
-            f'AUDIO="{audio.group_id}"'
-        )
-        lines.append(audio.uri)
     return "\n".join(lines) + "\n"
 
 

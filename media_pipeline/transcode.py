@@ -254,10 +254,15 @@ def _video_rendition(
     )
 
 
-def _complete(playlist_path: Path) -> None:
+def _finish(playlist_path: Path, frame_rate: Fraction) -> None:
+    """Check that ffmpeg finished the playlist, and fold a tail shorter than a video frame
+    into the segment before it."""
     playlist = packaging.parse_media_playlist(playlist_path.read_text())
     if not playlist.ended or not playlist.segments:
         raise packaging.PackagingError(f"{playlist_path.name} is incomplete")
+    folded = packaging.fold_short_tail(playlist, float(1 / frame_rate))
+    if folded != playlist:
+        playlist_path.write_text(packaging.render_media_playlist(folded))
 
 
 def _package(
@@ -270,7 +275,7 @@ def _package(
 ) -> TranscodeResult:
     renditions: list[RenditionResult] = []
     for rung in ladder.rungs:
-        _complete(work / rung.name / commands.MEDIA_PLAYLIST)
+        _finish(work / rung.name / commands.MEDIA_PLAYLIST, ladder.frame_rate)
         renditions.append(
             _video_rendition(
                 work, rung.name, rung.width, rung.height, ladder.frame_rate, rung.max_kbps * 1000
@@ -279,7 +284,7 @@ def _package(
     audio: RenditionResult | None = None
     if ladder.audio is not None:
         name = ladder.audio.name
-        _complete(work / name / commands.MEDIA_PLAYLIST)
+        _finish(work / name / commands.MEDIA_PLAYLIST, ladder.frame_rate)
         playlist = packaging.parse_media_playlist(
             (work / name / commands.MEDIA_PLAYLIST).read_text()
         )

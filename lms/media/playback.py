@@ -86,11 +86,29 @@ def _relative(version: VideoVersion, base_dir: str, uri: str) -> str:
     return name
 
 
+def without_audio_only_variants(text: str) -> str:
+    """A master playlist without its audio-only variants (an EXT-X-STREAM-INF without
+    RESOLUTION), which packages made before the pipeline stopped writing them still list:
+    VLC 3 puts such a variant and the video variants in one adaptation set and then plays
+    the audio alone. The player offers "audio only" from the audio rendition instead."""
+    out: list[str] = []
+    skip_uri = False
+    for line in text.splitlines():
+        if line.startswith("#EXT-X-STREAM-INF:") and "RESOLUTION=" not in line:
+            skip_uri = True
+            continue
+        if skip_uri and line.strip() and not line.startswith("#"):
+            skip_uri = False
+            continue
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def master_playlist(*, lecture: Lecture, version: VideoVersion) -> str:
     """The version's master playlist for one lecture, with the lecture's caption tracks
     listed as SUBTITLES."""
     with default_storage.open(version.master_playlist_path, "rb") as handle:
-        text = handle.read().decode("utf-8")
+        text = without_audio_only_variants(handle.read().decode("utf-8"))
     base_dir = posixpath.dirname(version.master_playlist_path)
 
     def resolve(uri: str) -> str:

@@ -162,3 +162,24 @@ def test_reports_use_the_page_key_and_fall_back_to_the_session_when_it_expired(
     assert all(scheme == "session" for scheme, _status in sent[1:])
     covered = _coverage(member_page, watch_lecture)
     assert covered[-1][1] >= 3.5
+
+
+def test_audio_only_plays_the_audio_rendition_and_back_to_video(member_page: Page, watch_lecture):
+    ready(member_page)
+    select = member_page.locator("[data-quality]")
+    assert "오디오만" in select.locator("option").all_text_contents()
+    member_page.evaluate("() => document.querySelector('video').play()")
+    _play_until(member_page, 1)
+
+    select.select_option(label="오디오만")
+    member_page.wait_for_function("window.lmsPlayer.hls.url.endsWith('/audio/index.m3u8')")
+    member_page.wait_for_function(
+        "document.querySelector('video').currentTime > 2 && "
+        "document.querySelector('video').videoHeight === 0",
+        timeout=60_000,
+    )
+
+    select.select_option(label="360p")
+    member_page.wait_for_function(
+        "document.querySelector('video').videoHeight === 360", timeout=60_000
+    )

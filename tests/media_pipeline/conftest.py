@@ -40,7 +40,7 @@ class ClipSpec:
     height: int
     seconds: float = 2.0
     rate: int = 30
-    audio: str | None = "stereo"  # None, "stereo", "5.1", "quiet"
+    audio: str | None = "stereo"  # None, "stereo", "5.1", "quiet", "silent", "beeps"
     extra_input: tuple[str, ...] = ()
     video_filter: str | None = None
     video_codec: tuple[str, ...] = (
@@ -99,6 +99,18 @@ CLIPS: dict[str, ClipSpec] = {
     ),
     # A microphone far too quiet, as lectures often are.
     "quiet_speech": ClipSpec(640, 360, seconds=3.0, audio="quiet"),
+    # An audio track of digital silence: its AAC segments are as small as the init segment.
+    "silent_track": ClipSpec(640, 360, seconds=5.0, audio="silent"),
+    # An A/V sync pattern: black with a white flash and a beep each second, so the video
+    # costs next to nothing and the audio is most of each variant's rate. 8 s ends on a
+    # segment boundary, where ffmpeg leaves one AAC frame as the audio's last segment.
+    "av_sync": ClipSpec(
+        320,
+        180,
+        seconds=8.0,
+        audio="beeps",
+        video_filter="drawbox=c=black:t=fill,drawbox=c=white:t=fill:enable='lt(mod(t\\,1)\\,0.04)'",
+    ),
 }
 
 
@@ -126,6 +138,15 @@ def _audio_input(kind: str, seconds: float) -> list[str]:
             "lavfi",
             "-i",
             f"aevalsrc='0.01*sin(2*PI*200*t)*gt(sin(2*PI*3*t),-0.3)':s=48000:d={seconds}",
+        ]
+    if kind == "silent":
+        return ["-f", "lavfi", "-i", f"anullsrc=r=48000:cl=stereo:d={seconds}"]
+    if kind == "beeps":
+        return [
+            "-f",
+            "lavfi",
+            "-i",
+            f"aevalsrc='0.5*sin(2*PI*1000*t)*lt(mod(t\\,1)\\,0.04)':s=48000:d={seconds}",
         ]
     raise ValueError(kind)
 

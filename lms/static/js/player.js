@@ -37,31 +37,42 @@ function formatTime(seconds) {
 
 // ---------------------------------------------------------------- playback source
 let hls = null;
+// "Audio only" plays the audio rendition's own playlist: the master lists no audio-only
+// variant (VLC 3 cannot play a master that does), so it is a source, not a level.
+let audioOnly = false;
+
+function loadHls(src, startPosition, level = -1) {
+  if (hls) hls.destroy();
+  // hls.js sets its own start position when it loads; telling it where to start is what
+  // makes resume work (a currentTime set at loadedmetadata is overwritten).
+  hls = new window.Hls({ capLevelToPlayerSize: true, startLevel: -1, startPosition });
+  hls.on(window.Hls.Events.MANIFEST_PARSED, (_event, data) => {
+    if (level >= 0) hls.currentLevel = level;
+    if (!audioOnly) buildQualityMenu(data.audioTracks || []);
+  });
+  let recoveredOnce = false;
+  hls.on(window.Hls.Events.ERROR, (_event, data) => {
+    if (!data.fatal) return;
+    if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR && !recoveredOnce) {
+      recoveredOnce = true;
+      hls.recoverMediaError();
+      return;
+    }
+    if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR && navigator.onLine === false) {
+      showMessage(t.offline);
+      window.addEventListener("online", () => hls.startLoad(), { once: true });
+      return;
+    }
+    showMessage(t.cannotPlay);
+    hls.destroy();
+  });
+  hls.loadSource(src);
+  hls.attachMedia(video);
+}
 
 function attachSource() {
   if (window.Hls && window.Hls.isSupported()) {
-    // hls.js sets its own start position when it loads; telling it where to start is what
-    // makes resume work (a currentTime set at loadedmetadata is overwritten).
-    hls = new window.Hls({ capLevelToPlayerSize: true, startLevel: -1, startPosition: startAt() });
-    hls.on(window.Hls.Events.MANIFEST_PARSED, () => buildQualityMenu());
-    let recoveredOnce = false;
-    hls.on(window.Hls.Events.ERROR, (_event, data) => {
-      if (!data.fatal) return;
-      if (data.type === window.Hls.ErrorTypes.MEDIA_ERROR && !recoveredOnce) {
-        recoveredOnce = true;
-        hls.recoverMediaError();
-        return;
-      }
-      if (data.type === window.Hls.ErrorTypes.NETWORK_ERROR && navigator.onLine === false) {
-        showMessage(t.offline);
-        window.addEventListener("online", () => hls.startLoad(), { once: true });
-        return;
-      }
-      showMessage(t.cannotPlay);
-      hls.destroy();
-    });
-    hls.loadSource(config.src);
-    hls.attachMedia(video);
+    loadHls(config.src, startAt());
   } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
     video.src = config.src; // Safari and iOS play HLS natively
   } else {
@@ -73,18 +84,37 @@ function attachSource() {
 }
 
 // ---------------------------------------------------------------- controls
-function buildQualityMenu() {
+let qualityMenuBuilt = false;
+
+function buildQualityMenu(audioTracks) {
   const select = root.querySelector("[data-quality]");
-  if (!hls || !select) return;
+  if (!hls || !select || qualityMenuBuilt) return;
+  qualityMenuBuilt = true;
   select.innerHTML = "";
   select.append(new Option(t.auto, "-1"));
   hls.levels.forEach((level, index) => {
-    const label = level.height ? `${level.height}p` : t.audioOnly;
-    select.append(new Option(label, String(index)));
+    if (level.height) select.append(new Option(`${level.height}p`, String(index)));
   });
+  const audioUrl = audioTracks.length ? audioTracks[0].url : "";
+  if (audioUrl) select.append(new Option(t.audioOnly, "audio"));
   select.hidden = false;
   select.addEventListener("change", () => {
-    hls.currentLevel = Number(select.value);
+    const wasPlaying = !video.paused;
+    const position = video.currentTime;
+    const resumePlay = () => {
+      if (wasPlaying) video.play().catch(() => {});
+    };
+    if (select.value === "audio") {
+      audioOnly = true;
+      loadHls(audioUrl, position);
+      resumePlay();
+    } else if (audioOnly) {
+      audioOnly = false;
+      loadHls(config.src, position, Number(select.value));
+      resumePlay();
+    } else {
+      hls.currentLevel = Number(select.value);
+    }
   });
 }
 

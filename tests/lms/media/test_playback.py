@@ -145,3 +145,31 @@ def test_a_malformed_range_is_answered_416(member_client, ready_lecture):
     sprite = re.search(r"(/play/f/\S+?)#xywh", storyboard.content.decode()).group(1)
     assert Client().get(sprite, HTTP_RANGE="bytes=999999999-").status_code == 416
     assert Client().get(sprite, HTTP_RANGE="lines=1-2").status_code == 416
+
+
+def test_a_master_stored_with_an_audio_only_variant_is_served_without_it(
+    member_client, ready_lecture
+):
+    """Packages made before issue 23 list the audio rendition again as an audio-only variant,
+    which makes VLC 3 play no video; the served master leaves it out and keeps the audio."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    version = ready_lecture.video.current_version
+    with default_storage.open(version.master_playlist_path, "rb") as handle:
+        stored = handle.read().decode()
+    old = (
+        stored + '#EXT-X-STREAM-INF:BANDWIDTH=138447,AVERAGE-BANDWIDTH=131000,CODECS="mp4a.40.2",'
+        'AUDIO="audio"\naudio/index.m3u8\n'
+    )
+    default_storage.delete(version.master_playlist_path)
+    default_storage.save(version.master_playlist_path, ContentFile(old.encode()))
+
+    text = member_client.get(f"/play/lectures/{ready_lecture.pk}/master.m3u8").content.decode()
+
+    stream_infs = [line for line in text.splitlines() if line.startswith("#EXT-X-STREAM-INF:")]
+    assert stream_infs and all("RESOLUTION=" in line for line in stream_infs)
+    variants = [line for line in text.splitlines() if line.startswith("/play/")]
+    assert len(variants) == len(stream_infs)
+    assert not any(line.endswith("/audio/index.m3u8") for line in variants)
+    assert re.search(r'#EXT-X-MEDIA:TYPE=AUDIO,.*URI="/play/[^"]+/audio/index\.m3u8"', text)
