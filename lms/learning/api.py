@@ -8,7 +8,6 @@ import logging
 from datetime import datetime
 from typing import Any, cast
 
-from django.conf import settings
 from django.core.cache import BaseCache, caches
 from django.db import OperationalError
 from django.utils import timezone
