@@ -27,7 +27,7 @@ from lms.core.errors import AppError
 from lms.core.parsers import MAX_JSON_BODY_BYTES, json_stream_parse
 
 from . import policy, selectors, services
-from .auth import HeartbeatHeaderAuthentication
+from .auth import HeartbeatHeaderAuthentication, KeyHolder
 
 MAX_HEARTBEAT_BODY_BYTES = MAX_JSON_BODY_BYTES
 
@@ -231,19 +231,23 @@ class HeartbeatApi(APIView):
     )
     def post(self, request: Request) -> Response:
         try:
-            return Response(heartbeat_answer(cast(User, request.user), request.data))
+            holder = request.auth if isinstance(request.auth, KeyHolder) else None
+            issued_at = holder.issued_at if holder else None
+            return Response(
+                heartbeat_answer(cast(User, request.user), request.data, issued_at=issued_at)
+            )
         except OperationalError as exc:
             raise progress_unavailable(exc) from exc
 
 
-def heartbeat_answer(user: User, data: Any) -> dict[str, Any]:
+def heartbeat_answer(user: User, data: Any, *, issued_at: datetime | None = None) -> dict[str, Any]:
     """Record the reports in a parsed heartbeat body; the response body. Raises AppError."""
     if not isinstance(data, dict):
         raise AppError(_('Send one report object or {"reports": [...]}.'), code="invalid_report")
     reports = data.get("reports", [data])
     if not isinstance(reports, list):
         raise AppError(_("“reports” must be a list."), code="invalid_report")
-    results = services.progress_record(user=user, reports=reports)
+    results = services.progress_record(user=user, reports=reports, issued_at=issued_at)
     return {
         "lectures": [
             {**_progress_data(r.progress), "refused_seconds": r.refused_seconds} for r in results

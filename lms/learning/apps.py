@@ -6,3 +6,6 @@ class LearningConfig(AppConfig):
     name = "lms.learning"
     label = "learning"
     verbose_name = _("Learning")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 (connects the receivers)

@@ -4,8 +4,10 @@ Three ways, all for the same member-only capability (report one's own watching):
 - `Authorization: Token <key>`: DRF's API token, for API clients (one indexed look-up).
 - `Authorization: Heartbeat <key>`: what the lecture page's player sends. The key is signed
   by the server when it renders the page (Django's `signing`, HMAC-SHA256 with SECRET_KEY) and
-  names the member and a fingerprint of their password hash, so it stops working when the
-  password changes, when the member is deactivated, or after `HEARTBEAT_KEY_MAX_AGE`. Checking
+  names the member, a fingerprint of their password hash and their key epoch, so it stops
+  working when the password changes, when the member signs out or is deactivated (the epoch
+  grows: `key_epoch_bump`), or after `HEARTBEAT_KEY_MAX_AGE`; a checked key is trusted for at
+  most KEY_RECHECK_SECONDS before it is checked again. Checking
   it costs one primary-key look-up, against two (session, then user) plus CSRF for a session
   cookie; and being a header, no other site can make a browser send it (no CSRF to check).
 - the session cookie (with the CSRF header), through the DRF view: the player falls back to it
@@ -13,10 +15,12 @@ Three ways, all for the same member-only capability (report one's own watching):
 """
 
 import time
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import F
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -29,6 +33,7 @@ from lms.accounts.models import User
 from lms.core.expiring import ExpiringMap
 
 from . import progress_sql
+from .models import MemberCredit
 
 HEARTBEAT_KEYWORD = "Heartbeat"
 TOKEN_KEYWORD = "Token"  # noqa: S105 (the scheme name, not a secret)
@@ -43,40 +48,70 @@ def _fingerprint(user: User) -> str:
 
 def heartbeat_key_make(user: User) -> str:
     """The key the lecture page gives its player."""
-    return signing.dumps({"u": user.pk, "f": _fingerprint(user)}, salt=_SALT)
+    return signing.dumps({"u": user.pk, "f": _fingerprint(user), "e": _epoch(user.pk)}, salt=_SALT)
+
+
+def _epoch(user_id: int) -> int:
+    found = MemberCredit.objects.filter(user_id=user_id).values_list("key_epoch", flat=True)
+    return found.first() or 0
+
+
+def key_epoch_bump(user: User) -> None:
+    """End every heartbeat key made for `user` so far (sign-out, password change,
+    deactivation): each process notices within KEY_RECHECK_SECONDS."""
+    if not MemberCredit.objects.filter(user_id=user.pk).update(key_epoch=F("key_epoch") + 1):
+        MemberCredit.objects.get_or_create(user_id=user.pk, defaults={"key_epoch": 1})
+
+
+#: A checked key is trusted this long at most, whatever HEARTBEAT_KEY_CACHE_SECONDS says: the
+#: bound on how long a key keeps working after sign-out, a password change or deactivation.
+KEY_RECHECK_SECONDS = 60
+
+
+class KeyHolder(NamedTuple):
+    user: User
+    # When the page's key was signed (None for an API token): no report sent with it can
+    # have been played earlier.
+    issued_at: datetime | None
 
 
 class _RecentKeys(ExpiringMap):
-    """Keys checked in the last `HEARTBEAT_KEY_CACHE_SECONDS`, with their member: a watching
-    member's player sends the same key every ~10 s, and each would otherwise cost a database
-    look-up. Per process, bounded. A password change or deactivation therefore reaches a key
-    within that many seconds (0 turns the cache off)."""
+    """Keys checked lately, with their holder and when they were checked (wall clock): a
+    watching member's player sends the same key every ~30 s, and each would otherwise cost a
+    database look-up. Per process, bounded."""
 
-    def put(self, key: str, user: User, *, expires_in: float) -> None:
+    def put(self, key: str, holder: KeyHolder, *, expires_in: float) -> None:
         """Remember `key` for the cache time, or until the key itself expires (`expires_in`
         seconds from now) if that comes first."""
-        ttl = min(settings.HEARTBEAT_KEY_CACHE_SECONDS, expires_in)
+        ttl = min(settings.HEARTBEAT_KEY_CACHE_SECONDS, KEY_RECHECK_SECONDS, expires_in)
         if ttl > 0:
-            self.set(key, user, ttl)
+            self.set(key, (holder, time.time() + ttl), ttl)
+
+    def holder(self, key: str) -> KeyHolder | None:
+        entry = self.get(key)
+        if entry is None or entry[1] < time.time():
+            return None
+        return entry[0]  # type: ignore[no-any-return]
 
 
 recent_keys = _RecentKeys(max_entries=50_000)
 
 
-def heartbeat_key_user(key: str) -> User | None:
-    """The active member `key` was made for, or None if it is forged, expired or stale.
+def heartbeat_key_user(key: str) -> KeyHolder | None:
+    """The active member `key` was made for, with its signing time, or None if it is forged,
+    expired or stale.
 
-    A key checked in the last HEARTBEAT_KEY_CACHE_SECONDS is found by its exact text, before
-    its signature is checked again: only a key that passed the whole check (signature, age,
-    member) is in the cache, and never beyond its own expiry."""
-    cached = recent_keys.get(key)
+    A key checked in the last KEY_RECHECK_SECONDS is found by its exact text, before its
+    signature is checked again: only a key that passed the whole check (signature, age,
+    member, epoch) is in the cache, and never beyond its own expiry."""
+    cached = recent_keys.holder(key)
     if cached is not None:
         return cached
     max_age = settings.HEARTBEAT_KEY_MAX_AGE
     try:
         data = signing.loads(key, salt=_SALT, max_age=max_age)
         # The signing time, as TimestampSigner wrote it: "<payload>:<base62 time>:<signature>".
-        expires_in = signing.b62_decode(key.rsplit(":", 2)[1]) + max_age - time.time()
+        signed = signing.b62_decode(key.rsplit(":", 2)[1])
     except (signing.BadSignature, IndexError, ValueError):  # also SignatureExpired
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
@@ -86,11 +121,14 @@ def heartbeat_key_user(key: str) -> User | None:
         return None
     if not constant_time_compare(_fingerprint(user), str(data.get("f", ""))):
         return None
-    recent_keys.put(key, user, expires_in=expires_in)
-    return user
+    if data.get("e", 0) != _epoch(user.pk):
+        return None
+    holder = KeyHolder(user, datetime.fromtimestamp(signed, tz=UTC))
+    recent_keys.put(key, holder, expires_in=signed + max_age - time.time())
+    return holder
 
 
-def header_user(header: bytes) -> User | None:
+def header_user(header: bytes) -> KeyHolder | None:
     """The member an `Authorization` header names with one of the two schemes above, or None
     when it uses neither (another authenticator may know it). A header in one of our schemes
     that does not check out raises AuthenticationFailed."""
@@ -112,21 +150,21 @@ def header_user(header: bytes) -> User | None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return user
-    user = heartbeat_key_user(key)
-    if user is None:
+        return KeyHolder(user, None)
+    holder = heartbeat_key_user(key)
+    if holder is None:
         raise exceptions.AuthenticationFailed(
             _("This page's progress key has expired. Reload the page.")
         )
-    return user
+    return holder
 
 
 class HeartbeatHeaderAuthentication(BaseAuthentication):
     """DRF's face of `header_user`: API tokens and the player's signed key."""
 
-    def authenticate(self, request: Request) -> tuple[User, None] | None:
-        user = header_user(get_authorization_header(request))
-        return None if user is None else (user, None)
+    def authenticate(self, request: Request) -> tuple[User, KeyHolder] | None:
+        holder = header_user(get_authorization_header(request))
+        return None if holder is None else (holder.user, holder)
 
 
 class HeartbeatHeaderScheme(OpenApiAuthenticationExtension):

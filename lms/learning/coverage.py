@@ -211,18 +211,6 @@ def furthest_end(coverage: Iterable[Span], default: int = 0) -> int:
     return max((s.end for s in coverage), default=default)
 
 
-def allowance_units(
-    *, bank_units: int, elapsed_seconds: float, max_rate: float, cap_units: int
-) -> int:
-    """The credit a report may add: a token bucket refilled at `max_rate` per wall-clock second.
-
-    What a report leaves unused carries over up to `cap_units`, so a late heartbeat followed by a
-    punctual one loses nothing, while a long silence banks no more than the cap.
-    """
-    refill = math.floor(max(0.0, elapsed_seconds) * max_rate * UNITS_PER_SECOND)
-    return min(cap_units, max(0, bank_units) + refill)
-
-
 def percent(units: int, duration_ms: int) -> int:
     """Credited share of the lecture as a whole percent, rounded down, never above 100."""
     if duration_ms <= 0:

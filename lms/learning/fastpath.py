@@ -107,15 +107,16 @@ def _answer(authorization: bytes, body: Any, meta: dict[str, Any]) -> Reply:
     if connection.health_check_enabled and connection.connection is not None:
         connection.health_check_done = True
     try:
-        user = _on_live_connection(header_user, authorization)
+        holder = _on_live_connection(header_user, authorization)
     except exceptions.AuthenticationFailed as exc:
         # 403 as from the DRF view, whose first authenticator (the session) sends no
         # WWW-Authenticate challenge.
         return 403, error_body(exc), {}
     except OperationalError as exc:
         return _unavailable(exc)
-    if user is None:
+    if holder is None:
         return None
+    user = holder.user
     throttle = HeartbeatThrottle()
     request = _ThrottledRequest(user, meta)
     if not throttle.allow_request(request, HeartbeatApi):  # type: ignore[arg-type]
@@ -125,7 +126,11 @@ def _answer(authorization: bytes, body: Any, meta: dict[str, Any]) -> Reply:
         return throttled.status_code, error_body(throttled), headers
     try:
         data = heartbeat_body_parse(body)
-        return 200, _on_live_connection(heartbeat_answer, user, data), {}
+        return (
+            200,
+            _on_live_connection(heartbeat_answer, user, data, issued_at=holder.issued_at),
+            {},
+        )
     except (exceptions.APIException, AppError) as exc:
         return exc.status_code, error_body(exc), {}
     except OperationalError as exc:

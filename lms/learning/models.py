@@ -36,8 +36,6 @@ class LectureProgress(models.Model):
     furthest_position = models.FloatField(_("furthest point watched"), default=0)
     position = models.FloatField(_("resume position"), default=0)
     last_rate = models.FloatField(_("last playback rate"), default=1)
-    # Unused credit carried between reports (see coverage.allowance_units), in credit seconds.
-    credit_bank = models.FloatField(_("credit allowance"), default=0)
     # The heartbeat sessions seen lately, most recent last: [[session id, last seq], ...].
     sessions = models.JSONField(_("recent sessions"), default=list, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
@@ -158,3 +156,33 @@ class BundleProgress(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} / {self.bundle_id}: {self.percent}%"
+
+
+class MemberCredit(models.Model):
+    """Per member, across every lecture and device: how far their credited watching has used
+    the wall clock, and the epoch of their heartbeat keys.
+
+    Crediting d seconds at a course's highest rate r moves `clock` forward by d / r; it may
+    never pass the present, and it starts no earlier than `policy.CREDIT_CARRY_SECONDS` ago.
+    So the played time credited to a member since any moment is at most the wall time since
+    then times the highest rate, plus that carry-over: one person, one pair of eyes.
+    `key_epoch` grows on sign-out, a password change or deactivation; keys of an older epoch
+    are refused.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+        verbose_name=_("member"),
+    )
+    clock = models.DateTimeField(_("credit clock"), null=True, blank=True)
+    key_epoch = models.PositiveIntegerField(_("heartbeat key epoch"), default=0)
+
+    class Meta:
+        verbose_name = _("member credit")
+        verbose_name_plural = _("member credit")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.clock}"

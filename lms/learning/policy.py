@@ -24,11 +24,10 @@ HRD_MIN_THRESHOLD = 80
 # HRD: a range may start this far past the furthest point watched (segment boundaries, a
 # keyframe-aligned seek back) and still count.
 SEEK_TOLERANCE_SECONDS = 3.0
-# The first report of a lecture covers what was played before it: allow this much wall time.
-FIRST_REPORT_WALL_SECONDS = 30.0
-# Unused allowance carries over for at most this much wall time (a late heartbeat, a short
-# network drop replayed in one batch); a longer silence banks no more.
-BANK_WALL_SECONDS = 300.0
+# A member's credit clock (models.MemberCredit) starts no earlier than this long ago: the
+# one carry-over for a late heartbeat or a short network drop replayed in one batch (the
+# player sends every ~30 s). Longer silences bank nothing.
+CREDIT_CARRY_SECONDS = 60.0
 
 # Resume from 0 when the stored position is within the last 5 % or the last 10 s.
 RESUME_TAIL_SHARE = 0.05

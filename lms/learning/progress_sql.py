@@ -43,7 +43,6 @@ PROGRESS_UPDATE_FIELDS = (
     "furthest_position",
     "position",
     "last_rate",
-    "credit_bank",
     "sessions",
     "completed_at",
     "last_report_at",

@@ -1,12 +1,13 @@
 """Writes of progress: heartbeats from the player, and what follows from them.
 
-`progress_record` is the hot path (every watching member, every ~10 s). In the usual case it
-runs two statements and no transaction: a SELECT of the member's progress row that also reads
-its lecture's rules, and an UPDATE that writes it only if no other request wrote it since
-(both compiled once: `progress_sql`); the first report of a player session also claims it,
-in one INSERT. Otherwise (a new row, a completion, a session to tell apart, or that rare
-conflict) it locks the row in a transaction and does it again. Course and bundle progress are
-recomputed only when a lecture is completed.
+`progress_record` is the hot path (every watching member). In the usual case it runs four
+statements and takes no lock: a SELECT of the member's progress row that also reads its
+lecture's rules (compiled once: `progress_sql`), a SELECT of the member's credit clock, and
+in one transaction two UPDATEs that write them only if no other request wrote them since;
+the first report of a player session also claims it, in one INSERT. Otherwise (a new row, a
+completion, a session to tell apart, or that rare conflict) it locks the clock and the rows
+in a transaction and does it again. Course and bundle progress are recomputed only when a
+lecture is completed.
 """
 
 import math
@@ -29,7 +30,13 @@ from lms.core.errors import AppError, Conflict, PermissionDenied
 from . import coverage as cov
 from . import policy as rules
 from . import selectors
-from .models import BundleProgress, CourseProgress, HeartbeatSession, LectureProgress
+from .models import (
+    BundleProgress,
+    CourseProgress,
+    HeartbeatSession,
+    LectureProgress,
+    MemberCredit,
+)
 from .progress_sql import (
     course_completion_counts,
     progress_row_update,
@@ -43,6 +50,38 @@ from .progress_sql import (
 from .reports import HeartbeatReport, report_check_bounds, report_parse
 
 M = TypeVar("M", bound=Model)
+
+
+class WallBudget:
+    """The wall time a request may credit, shared by every lecture it reports on: from the
+    member's credit clock (never earlier than CREDIT_CARRY_SECONDS ago, nor before the page's
+    key was issued) up to now. Crediting d seconds at rate r spends d / r of it; `clock` is
+    where the member's clock stands afterwards."""
+
+    def __init__(self, *, clock: datetime | None, now: datetime, issued_at: datetime | None):
+        start = now - timedelta(seconds=rules.CREDIT_CARRY_SECONDS)
+        for later in (clock, issued_at):
+            if later is not None and later > start:
+                start = later
+        self.start = min(start, now)
+        self.left_us = (now - self.start) // _MICROSECOND
+        self.used_us = 0
+
+    def units(self, rate: float) -> int:
+        """The credit units still affordable at `rate`."""
+        return math.floor(self.left_us * rate * cov.UNITS_PER_SECOND / 1_000_000)
+
+    def spend(self, units: int, rate: float) -> None:
+        used = min(self.left_us, math.ceil(units * 1_000_000 / (rate * cov.UNITS_PER_SECOND)))
+        self.left_us -= used
+        self.used_us += used
+
+    @property
+    def clock(self) -> datetime:
+        return self.start + self.used_us * _MICROSECOND
+
+
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -162,6 +201,7 @@ def _apply_reports(
     lecture: Lecture,
     policy: rules.Policy,
     reports: list[HeartbeatReport],
+    budget: WallBudget,
     now: datetime,
     claim: SessionClaim,
 ) -> int:
@@ -170,19 +210,7 @@ def _apply_reports(
     credited."""
     duration_ms = lecture.duration_seconds * cov.MS_PER_SECOND
     existing = cov.from_json(row.coverage)
-    if row.last_report_at is None:
-        bank, elapsed = 0, rules.FIRST_REPORT_WALL_SECONDS
-    else:
-        bank = round(row.credit_bank * cov.UNITS_PER_SECOND)
-        elapsed = (now - row.last_report_at).total_seconds()
-    available = cov.allowance_units(
-        bank_units=bank,
-        elapsed_seconds=elapsed,
-        max_rate=policy.max_credit_rate,
-        cap_units=math.floor(
-            rules.BANK_WALL_SECONDS * policy.max_credit_rate * cov.UNITS_PER_SECOND
-        ),
-    )
+    rate = policy.max_credit_rate
     furthest = cov.to_ms(row.furthest_position)
     tolerance = cov.to_ms(rules.SEEK_TOLERANCE_SECONDS)
     refused = 0
@@ -200,7 +228,7 @@ def _apply_reports(
             candidates, _seek_refused = cov.reachable(
                 played, furthest_ms=furthest, tolerance_ms=tolerance
             )
-        kept = cov.limit_gain(existing, candidates, available)
+        kept = cov.limit_gain(existing, candidates, budget.units(rate))
         merged = cov.merge(existing, kept)
         if len(merged) > rules.MAX_COVERAGE_SPANS:
             raise AppError(
@@ -209,7 +237,7 @@ def _apply_reports(
                 code="coverage_too_fragmented",
                 extra={"index": report.index, "field": "ranges"},
             )
-        available -= cov.credit_units(merged) - cov.credit_units(existing)
+        budget.spend(cov.credit_units(merged) - cov.credit_units(existing), rate)
         refused += cov.covered_ms(played) - cov.covered_ms(kept)
         existing = merged
         furthest = cov.furthest_end(kept, default=furthest)
@@ -225,7 +253,6 @@ def _apply_reports(
     row.covered_seconds = cov.covered_ms(existing) / cov.MS_PER_SECOND
     row.credited_seconds = cov.credit_units(existing) / cov.UNITS_PER_SECOND
     row.furthest_position = max(row.furthest_position, furthest / cov.MS_PER_SECOND)
-    row.credit_bank = available / cov.UNITS_PER_SECOND
     row.last_report_at = now
     return refused
 
@@ -335,14 +362,19 @@ def _parse_all(reports: Sequence[Any], now: datetime) -> list[HeartbeatReport]:
 
 
 def progress_record(
-    *, user: User, reports: Sequence[Any], now: datetime | None = None
+    *,
+    user: User,
+    reports: Sequence[Any],
+    now: datetime | None = None,
+    issued_at: datetime | None = None,
 ) -> list[RecordResult]:
     """Record heartbeat reports of `user` (raw JSON objects, see `reports.py`).
 
     All or nothing: any invalid report, unknown or unpublished lecture, or foreign session
     refuses the whole request with an AppError and stores nothing. Per lecture, the played
     ranges are clipped to the lecture, filtered by the course's rules (HRD: nothing past the
-    furthest point watched), bounded by the wall-clock allowance (server clock), and merged
+    furthest point watched), bounded by the member's credit clock (`WallBudget`; `issued_at`:
+    when the page's key was issued, if the reports came with one), and merged
     into the coverage; completion is granted at the course's threshold unless the HRD daily
     cap is reached (then deferred: the coverage is kept). Course and bundle progress are
     recomputed in the same transaction when a lecture is completed. Two devices reporting at
@@ -353,10 +385,25 @@ def progress_record(
     parsed = _parse_all(reports, now)
     lecture_ids = sorted({r.lecture_id for r in parsed})
     if len(lecture_ids) == 1:
-        result = _record_unlocked(user=user, parsed=parsed, lecture_id=lecture_ids[0], now=now)
-        if result is not None:
-            return [result]
-    return _record_locked(user=user, parsed=parsed, lecture_ids=lecture_ids, now=now)
+        try:
+            return [
+                _record_unlocked(
+                    user=user,
+                    parsed=parsed,
+                    lecture_id=lecture_ids[0],
+                    now=now,
+                    issued_at=issued_at,
+                )
+            ]
+        except _TakeTheLockedPath:
+            pass
+    return _record_locked(
+        user=user, parsed=parsed, lecture_ids=lecture_ids, now=now, issued_at=issued_at
+    )
+
+
+class _TakeTheLockedPath(Exception):
+    """Raised inside the unlocked path's transaction to undo it."""
 
 
 def _checked_by_lecture(
@@ -378,48 +425,61 @@ def _checked_by_lecture(
 
 
 def _record_unlocked(
-    *, user: User, parsed: list[HeartbeatReport], lecture_id: int, now: datetime
-) -> RecordResult | None:
-    """The usual heartbeat (one lecture, no completion) without a transaction: read the row
-    with its lecture's rules, merge, and write it back only if no other request wrote it in
-    between (compared on `updated_at`, which every write of the row changes): two statements,
-    three for the first report of a player session (its claim, INSERT ... ON CONFLICT DO
-    NOTHING). Measured on the 2-core machine, this halves the database work of a heartbeat
-    against a locked read-modify-write (BEGIN, SELECT ... FOR UPDATE, UPDATE, COMMIT: four
-    round trips), and a new session's first report takes 3 statements instead of 6. Returns
-    None, having written nothing, when the locked path must do it: no row yet, a completion
-    (its cap and the course's progress need locks), a session already recorded that the row
-    does not know (someone else's, another lecture's, or one of ours the row forgot: the
-    locked path tells them apart), more than one new session, or a row another request wrote
-    meanwhile.
+    *,
+    user: User,
+    parsed: list[HeartbeatReport],
+    lecture_id: int,
+    now: datetime,
+    issued_at: datetime | None,
+) -> RecordResult:
+    """The usual heartbeat (one lecture, no completion) without a lock: read the row with its
+    lecture's rules and the member's credit clock, merge, and in one short transaction write
+    the row back only if no other request wrote it in between (compared on `updated_at`,
+    which every write of the row changes) and move the clock only if it still stands where it
+    was read: four statements, five for the first report of a player session (its claim,
+    INSERT ... ON CONFLICT DO NOTHING). Raises _TakeTheLockedPath, having written nothing,
+    when the locked path must do it: no row or credit clock yet, a completion (its cap and the
+    course's progress need locks), a session already recorded that the row does not know
+    (someone else's, another lecture's, or one of ours the row forgot: the locked path tells
+    them apart), more than one new session, or a row or clock another request wrote meanwhile.
     """
     row = progress_rows_read(user_id=user.pk, lecture_ids=[lecture_id]).get(lecture_id)
     if row is None:
-        return None
+        raise _TakeTheLockedPath
+    clock = MemberCredit.objects.filter(user_id=user.pk).values_list("clock").first()
+    if clock is None:
+        raise _TakeTheLockedPath
     lecture = row.lecture
     selectors.check_lecture_access(user, lecture)
     reports = _checked_by_lecture(parsed, {lecture_id: lecture})[lecture_id]
     policy = rules.course_policy(lecture.course)
     read_at = row.updated_at
     new_sessions: list[uuid.UUID] = []
+    budget = WallBudget(clock=clock[0], now=now, issued_at=issued_at)
     refused = _apply_reports(
         row=row,
         lecture=lecture,
         policy=policy,
         reports=reports,
+        budget=budget,
         now=now,
         claim=new_sessions.append,
     )
     if row.completed_at is None and _threshold_reached(row, lecture, policy):
-        return None
+        raise _TakeTheLockedPath
     if len(new_sessions) > 1:
-        return None
-    # Claimed only once the reports are accepted, so a refused request stores nothing.
-    for session in new_sessions:
-        if not _session_insert(user=user, lecture_id=lecture_id, session=session):
-            return None
-    if not progress_row_update(row, unless_changed_since=read_at):
-        return None
+        raise _TakeTheLockedPath
+    # The writes stand or fall together (a clock moved without its coverage stored would
+    # refuse honest time; coverage stored without the clock moved would credit it twice).
+    with transaction.atomic():
+        # Claimed only once the reports are accepted, so a refused request stores nothing.
+        for session in new_sessions:
+            if not _session_insert(user=user, lecture_id=lecture_id, session=session):
+                raise _TakeTheLockedPath
+        if budget.used_us and not _clock_update(user, budget, unless=clock[0]):
+            raise _TakeTheLockedPath
+        if not progress_row_update(row, unless_changed_since=read_at):
+            raise _TakeTheLockedPath
     return RecordResult(
         progress=selectors.lecture_progress_view(lecture, row, policy),
         refused_seconds=refused / cov.MS_PER_SECOND,
@@ -428,10 +488,18 @@ def _record_unlocked(
 
 @transaction.atomic
 def _record_locked(
-    *, user: User, parsed: list[HeartbeatReport], lecture_ids: list[int], now: datetime
+    *,
+    user: User,
+    parsed: list[HeartbeatReport],
+    lecture_ids: list[int],
+    now: datetime,
+    issued_at: datetime | None,
 ) -> list[RecordResult]:
-    """Any heartbeat, with each progress row locked for the transaction (two devices wait for
-    each other); creates rows, claims sessions and completes lectures."""
+    """Any heartbeat, with the member's credit clock and each progress row locked for the
+    transaction (two devices wait for each other); creates rows, claims sessions and completes
+    lectures."""
+    credit, _created = _lock_or_create(MemberCredit, user=user)
+    budget = WallBudget(clock=credit.clock, now=now, issued_at=issued_at)
     rows, lectures = _lock_progress_rows(user, lecture_ids)
     by_lecture = _checked_by_lecture(parsed, lectures)
     results = []
@@ -445,6 +513,7 @@ def _record_locked(
             lecture=lecture,
             policy=policy,
             reports=by_lecture[lecture.pk],
+            budget=budget,
             now=now,
             claim=partial(_session_claim, user=user, lecture_id=lecture.pk),
         )
@@ -468,9 +537,20 @@ def _record_locked(
                 refused_seconds=refused / cov.MS_PER_SECOND,
             )
         )
+    if budget.used_us:
+        _clock_update(user, budget)
     if completed_courses:
         _progress_refresh(user=user, course_ids=completed_courses, now=now, locked=locked_courses)
     return results
+
+
+def _clock_update(user: User, budget: WallBudget, *, unless: Any = ...) -> bool:
+    """Move the member's credit clock to where `budget` leaves it; with `unless`, only if it
+    still stands there (no other request moved it since it was read)."""
+    rows = MemberCredit.objects.filter(user_id=user.pk)
+    if unless is not ...:
+        rows = rows.filter(clock=unless)
+    return rows.update(clock=budget.clock) == 1
 
 
 def _threshold_reached(row: LectureProgress, lecture: Lecture, policy: rules.Policy) -> bool:

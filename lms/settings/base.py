@@ -304,12 +304,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
 # change); after it the player falls back to the session cookie.
 HEARTBEAT_KEY_MAX_AGE = env.int("HEARTBEAT_KEY_MAX_AGE", default=12 * 3600)
 # A checked key is trusted this long by each web process without a database look-up
-# (lms/learning/auth.py): a deactivation or password change stops a player's reports within
-# this time (pages and the API's other endpoints see it at once). A look-up costs about half
-# a heartbeat again (in-process, the benchmark's data: 0.93-0.96 ms per heartbeat with every
-# key looked up against 0.63-0.67 ms cached); a member's reports reach each of N processes
-# every ~10 s x N, so at 60 s with two processes one report in three or four paid it.
-HEARTBEAT_KEY_CACHE_SECONDS = env.int("HEARTBEAT_KEY_CACHE_SECONDS", default=300)
+# (lms/learning/auth.py), never longer than 60 s (auth.KEY_RECHECK_SECONDS): sign-out, a
+# password change or a deactivation stops a player's reports within this time.
+HEARTBEAT_KEY_CACHE_SECONDS = env.int("HEARTBEAT_KEY_CACHE_SECONDS", default=60)
 # The longest a heartbeat answered on a web process's event loop (lms/learning/fastpath.py,
 # HeartbeatASGI) may wait on the database, per statement (PostgreSQL's statement_timeout) or
 # for the write lock (SQLite's busy timeout): while it waits, the process answers nothing

@@ -1,18 +1,20 @@
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connections, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from lms.catalog.models import Course, Lecture
-from lms.learning.auth import recent_keys
+from lms.learning.auth import heartbeat_key_make, recent_keys
 from lms.learning.models import LectureProgress
 from tests.factories import CourseFactory, LectureFactory
 
@@ -27,6 +29,41 @@ def _fresh_throttle_counts() -> Iterator[None]:
     recent_keys.clear()
     yield
     recent_keys.clear()
+
+
+def page_key(member: Any, *, age_seconds: float = 600) -> str:
+    """The lecture page's heartbeat key, as if the page was opened `age_seconds` ago: the
+    first report of a page credits no more than the time since its key was issued."""
+    with time_machine.travel(time.time() - age_seconds, tick=False):
+        return heartbeat_key_make(member)
+
+
+def watch_paced(
+    user: Any,
+    lecture: Lecture,
+    start: float,
+    end: float,
+    *,
+    until: datetime,
+    session: uuid.UUID | None = None,
+    seq: int = 1,
+) -> Any:
+    """Report [start, end] as an honest player does: one report per 30 s of wall time at the
+    course's highest credit rate, the last one at `until`. Returns the last RecordResult."""
+    from lms.learning import policy, services
+
+    step = 30 * policy.course_policy(lecture.course).max_credit_rate
+    pieces = []
+    while start < end:
+        pieces.append([start, min(end, start + step)])
+        start += step
+    session = session or uuid.uuid4()
+    result = None
+    for i, piece in enumerate(pieces):
+        at = until - timedelta(seconds=30 * (len(pieces) - 1 - i))
+        data = report(lecture, ranges=[piece], session=session, seq=seq + i, sent_at=at)
+        [result] = services.progress_record(user=user, reports=[data], now=at)
+    return result
 
 
 def report(

@@ -239,15 +239,17 @@ def test_heartbeats_are_rate_limited_per_member(token_client, lecture, monkeypat
 def test_heartbeat_runs_few_queries(token_client, lecture, django_assert_max_num_queries):
     session = uuid.uuid4()
     # The first report of a page load creates the rows and claims the session: token, the
-    # unlocked read that finds no row, the locked read, the lecture's rules, three INSERT ...
-    # ON CONFLICT DO NOTHING (progress, course progress, session), UPDATE, and the test's
-    # SAVEPOINT and RELEASE (BEGIN and COMMIT outside a test).
-    with django_assert_max_num_queries(10 + THROTTLE_QUERIES):
+    # unlocked read that finds no row, the member's credit clock locked and created, the
+    # locked read, the lecture's rules, three INSERT ... ON CONFLICT DO NOTHING (progress,
+    # course progress, session), two UPDATEs (row, clock), and the test's SAVEPOINT and
+    # RELEASE (BEGIN and COMMIT outside a test).
+    with django_assert_max_num_queries(13 + THROTTLE_QUERIES):
         assert post(token_client, report(lecture, session=session, seq=1)).status_code == 200
 
-    # Token; the progress row read with its lecture's rules; UPDATE unless changed meanwhile.
-    # No transaction: each statement commits alone.
-    with django_assert_max_num_queries(3 + THROTTLE_QUERIES):
+    # Token; the progress row read with its lecture's rules; the member's credit clock; then
+    # in one transaction (the test's SAVEPOINT and RELEASE) the clock and the row, each
+    # UPDATE unless changed meanwhile. No lock.
+    with django_assert_max_num_queries(7 + THROTTLE_QUERIES):
         response = post(token_client, report(lecture, session=session, seq=2, ranges=[[10, 20]]))
     assert response.status_code == 200
 
@@ -258,8 +260,9 @@ def test_heartbeat_under_a_session_runs_few_queries(
     session = uuid.uuid4()
     assert post(member_client, report(lecture, session=session, seq=1)).status_code == 200
 
-    # Session, user, progress row with its lecture, UPDATE unless changed meanwhile.
-    with django_assert_max_num_queries(4 + THROTTLE_QUERIES):
+    # Session, user, progress row with its lecture, credit clock, SAVEPOINT, two UPDATEs
+    # unless changed meanwhile, RELEASE.
+    with django_assert_max_num_queries(8 + THROTTLE_QUERIES):
         response = post(member_client, report(lecture, session=session, seq=2))
     assert response.status_code == 200
 
@@ -273,8 +276,9 @@ def test_completing_heartbeat_stays_within_a_small_query_budget(
 
     # Token, the unlocked read (the report completes: locked path), the locked read, the course
     # progress row locked, UPDATE, completion counts, course progress UPDATE, the bundles
-    # holding the course, and the test's SAVEPOINT and RELEASE.
-    with django_assert_max_num_queries(10 + THROTTLE_QUERIES):
+    # holding the course, the credit clock read, locked and moved, and the test's SAVEPOINT
+    # and RELEASE.
+    with django_assert_max_num_queries(13 + THROTTLE_QUERIES):
         response = post(token_client, report(lecture, session=session, seq=2, ranges=[[5, 20]]))
 
     assert response.json()["lectures"][0]["completed"] is True

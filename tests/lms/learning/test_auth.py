@@ -3,18 +3,22 @@ heartbeats before the session middleware."""
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import signing
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
 
 from lms.learning.auth import heartbeat_key_make, recent_keys
 from lms.learning.models import LectureProgress
 from tests.factories import UserFactory
 
-from .conftest import HEARTBEATS_URL, report
+from .conftest import HEARTBEATS_URL, page_key, report
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +33,7 @@ def post_with_key(key: str, body: dict, client: Client | None = None):
 
 
 def test_the_page_key_records_progress_for_its_member(member, lecture):
-    response = post_with_key(heartbeat_key_make(member), report(lecture, ranges=[[0, 10]]))
+    response = post_with_key(page_key(member), report(lecture, ranges=[[0, 10]]))
 
     assert response.status_code == 200
     assert response.json()["lectures"][0]["covered_seconds"] == 10
@@ -40,7 +44,7 @@ def test_the_short_path_sets_no_cookie_and_needs_no_csrf(member, lecture):
     client = Client(enforce_csrf_checks=True)
     client.force_login(member)  # a session cookie is there too, and ignored
 
-    response = post_with_key(heartbeat_key_make(member), report(lecture), client)
+    response = post_with_key(page_key(member), report(lecture), client)
 
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
@@ -50,7 +54,7 @@ def test_the_short_path_sets_no_cookie_and_needs_no_csrf(member, lecture):
 
 @pytest.mark.parametrize("damage", ["forged", "expired", "password changed", "deactivated"])
 def test_a_bad_page_key_is_refused_and_stores_nothing(member, lecture, settings, damage):
-    key = heartbeat_key_make(member)
+    key = page_key(member)
     if damage == "forged":
         other = UserFactory()
         payload = signing.loads(key, salt="lms.learning.heartbeat-key")
@@ -58,11 +62,9 @@ def test_a_bad_page_key_is_refused_and_stores_nothing(member, lecture, settings,
     elif damage == "expired":
         settings.HEARTBEAT_KEY_MAX_AGE = -1
     elif damage == "password changed":
-        member.set_password("a new password 2026")
-        member.save()
+        _end_access(member, "password")
     else:
-        member.is_active = False
-        member.save()
+        _end_access(member, "deactivation")
 
     response = post_with_key(key, report(lecture))
 
@@ -75,7 +77,7 @@ def test_a_key_is_for_heartbeats_only(member, lecture):
     client = Client()
     response = client.get(
         f"/api/v1/progress/lectures/{lecture.pk}",
-        HTTP_AUTHORIZATION=f"Heartbeat {heartbeat_key_make(member)}",
+        HTTP_AUTHORIZATION=f"Heartbeat {page_key(member)}",
     )
 
     assert response.status_code in (401, 403)
@@ -85,9 +87,9 @@ def test_errors_come_in_the_members_language(member, lecture):
     client = Client()
     body = report(lecture, rate=100)
 
-    korean = post_with_key(heartbeat_key_make(member), body, client)
+    korean = post_with_key(page_key(member), body, client)
     client.cookies["django_language"] = "en"
-    english = post_with_key(heartbeat_key_make(member), body, client)
+    english = post_with_key(page_key(member), body, client)
 
     assert korean.status_code == english.status_code == 400
     assert korean.json()["code"] == english.json()["code"] == "invalid_rate"
@@ -101,7 +103,7 @@ def test_the_short_path_and_the_session_path_answer_alike(member, lecture):
     session_client = Client()
     session_client.force_login(member)
 
-    by_key = post_with_key(heartbeat_key_make(member), bad)
+    by_key = post_with_key(page_key(member), bad)
     by_session = session_client.post(
         HEARTBEATS_URL, json.dumps(bad), content_type="application/json"
     )
@@ -112,7 +114,7 @@ def test_the_short_path_and_the_session_path_answer_alike(member, lecture):
 
 def test_a_checked_key_is_trusted_for_the_cache_time_only(member, lecture, settings):
     settings.HEARTBEAT_KEY_CACHE_SECONDS = 60
-    key = heartbeat_key_make(member)
+    key = page_key(member)
     assert post_with_key(key, report(lecture)).status_code == 200
     member.is_active = False
     member.save()
@@ -131,7 +133,7 @@ def test_a_checked_key_is_trusted_for_the_cache_time_only(member, lecture, setti
 def test_a_cached_key_is_not_trusted_past_its_own_expiry(member, lecture, settings):
     settings.HEARTBEAT_KEY_CACHE_SECONDS = 60
     settings.HEARTBEAT_KEY_MAX_AGE = 2
-    key = heartbeat_key_make(member)
+    key = page_key(member, age_seconds=0)
     assert post_with_key(key, report(lecture)).status_code == 200  # checked, then cached
 
     time.sleep(2.2)  # the key's own life ends long before the cache time
@@ -139,3 +141,78 @@ def test_a_cached_key_is_not_trusted_past_its_own_expiry(member, lecture, settin
     response = post_with_key(key, report(lecture))
     assert response.status_code == 403
     assert response.json()["code"] == "authentication_failed"
+
+
+# Issue 17, finding 6: sign-out, a password change or deactivation ends the keys within 60 s,
+# whatever the per-process key cache holds.
+
+
+@pytest.fixture
+def clock():
+    # After the fixtures' lectures were published.
+    start = datetime.now(tz=UTC).replace(microsecond=0) + timedelta(minutes=1)
+    with time_machine.travel(start, tick=False) as traveller:
+        yield traveller
+
+
+def _cached_key(member, lecture, clock) -> str:
+    key = heartbeat_key_make(member)
+    clock.shift(30)
+    assert post_with_key(key, report(lecture, ranges=[[0, 10]])).status_code == 200  # cached
+    return key
+
+
+def _end_access(member, ending: str) -> None:
+    if ending == "sign_out":
+        browser = Client()
+        browser.force_login(member)
+        assert browser.post(reverse("account_logout")).status_code == 302
+    elif ending == "password":
+        member.set_password("a-new-password-1234")
+        member.save()
+    else:
+        member.is_active = False
+        member.save()
+
+
+ENDINGS = ["sign_out", "password", "deactivation"]
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_sign_out_password_change_and_deactivation_end_the_pages_key_within_60_seconds(
+    member, lecture, clock, settings, ending
+):
+    settings.HEARTBEAT_KEY_CACHE_SECONDS = 300
+    key = _cached_key(member, lecture, clock)
+
+    _end_access(member, ending)
+    clock.shift(61)
+
+    response = post_with_key(key, report(lecture, ranges=[[10, 20]], seq=2))
+    assert response.status_code == 403
+    assert response.json()["code"] == "authentication_failed"
+    assert LectureProgress.objects.get(user=member).covered_seconds == 10
+
+
+def test_a_new_page_after_sign_in_again_gets_a_working_key(member, lecture, clock):
+    browser = Client()
+    browser.force_login(member)
+    browser.post(reverse("account_logout"))
+    clock.shift(61)
+
+    key = _cached_key(member, lecture, clock)
+    assert post_with_key(key, report(lecture, ranges=[[10, 20]], seq=2)).status_code == 200
+
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_sign_out_password_change_and_deactivation_end_api_tokens(member, lecture, ending):
+    token = Token.objects.create(user=member)
+    api = Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+    body = json.dumps(report(lecture, ranges=[[0, 10]]))
+    assert api.post(HEARTBEATS_URL, body, content_type="application/json").status_code == 200
+
+    _end_access(member, ending)
+
+    response = api.post(HEARTBEATS_URL, body, content_type="application/json")
+    assert response.status_code in (401, 403)
+    assert not Token.objects.filter(user=member).exists()

@@ -17,7 +17,7 @@ from lms.learning import services
 from lms.learning.models import CourseProgress, LectureProgress
 from tests.factories import CourseFactory, LectureFactory, UserFactory
 
-from .conftest import HEARTBEATS_URL, report
+from .conftest import HEARTBEATS_URL, page_key, report
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -178,14 +178,12 @@ def test_a_heartbeat_on_a_connection_postgresql_dropped_is_recorded_on_a_new_one
     import psycopg
     from django.test import Client
 
-    from lms.learning.auth import heartbeat_key_make
-
     from .test_auth import post_with_key
 
     assert connection.settings_dict["CONN_HEALTH_CHECKS"]
     member = UserFactory()
     lecture = LectureFactory(course=CourseFactory())
-    key, session, client = heartbeat_key_make(member), uuid.uuid4(), Client()
+    key, session, client = page_key(member), uuid.uuid4(), Client()
     first = post_with_key(key, report(lecture, ranges=[[0, 10]], session=session), client)
     assert first.status_code == 200
     backend = connection.connection.info.backend_pid

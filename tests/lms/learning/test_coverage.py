@@ -148,30 +148,6 @@ def test_seek_past_furthest_point_is_not_reachable():
     assert refused == 30_000
 
 
-def test_allowance_refills_at_the_maximum_rate_and_is_capped():
-    unit = cov.UNITS_PER_SECOND
-
-    assert (
-        cov.allowance_units(bank_units=0, elapsed_seconds=10, max_rate=2, cap_units=600 * unit)
-        == 20 * unit
-    )
-    assert (
-        cov.allowance_units(
-            bank_units=5 * unit, elapsed_seconds=10, max_rate=1, cap_units=600 * unit
-        )
-        == 15 * unit
-    )
-    assert (
-        cov.allowance_units(bank_units=0, elapsed_seconds=86_400, max_rate=2, cap_units=600 * unit)
-        == 600 * unit
-    )
-    # A clock that went backwards refills nothing.
-    assert (
-        cov.allowance_units(bank_units=unit, elapsed_seconds=-50, max_rate=2, cap_units=600 * unit)
-        == unit
-    )
-
-
 def test_resume_near_the_end_starts_from_zero():
     assert cov.resume_position(300, 600) == 300
     assert cov.resume_position(569, 600) == 569

@@ -24,11 +24,10 @@ from django.test import Client
 from rest_framework.throttling import ScopedRateThrottle
 
 from lms.learning import fastpath
-from lms.learning.auth import heartbeat_key_make
 from lms.learning.fastpath import HeartbeatASGI, HeartbeatWSGI
 from lms.learning.models import LectureProgress
 
-from .conftest import HEARTBEATS_URL, progress_rows_locked_elsewhere, report
+from .conftest import HEARTBEATS_URL, page_key, progress_rows_locked_elsewhere, report
 
 pytestmark = pytest.mark.django_db
 
@@ -243,9 +242,7 @@ def door(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 def test_a_heartbeat_is_answered_in_front_of_django_and_recorded(door, member, lecture):
-    answer = door(
-        report(lecture, ranges=[[0, 10]]), authorization=f"Heartbeat {heartbeat_key_make(member)}"
-    )
+    answer = door(report(lecture, ranges=[[0, 10]]), authorization=f"Heartbeat {page_key(member)}")
 
     assert answer.status == "200 OK"
     assert answer.json()["lectures"][0]["covered_seconds"] == 10
@@ -257,7 +254,7 @@ def test_a_heartbeat_is_answered_in_front_of_django_and_recorded(door, member, l
 
 def test_both_doors_answer_with_the_same_status_body_and_headers(door, member, lecture):
     """Through Django (middleware, SecurityMiddleware) and in front of it: a refused body."""
-    key = heartbeat_key_make(member)
+    key = page_key(member)
     bad = report(lecture, ranges=[[20, 10]])
 
     django = Client().post(
@@ -289,7 +286,7 @@ def test_both_doors_answer_with_the_same_status_body_and_headers(door, member, l
 def test_bad_heartbeats_are_refused_with_a_reason_and_store_nothing(
     door, member, lecture, case, status, code
 ):
-    key = f"Heartbeat {heartbeat_key_make(member)}"
+    key = f"Heartbeat {page_key(member)}"
     body: Any = report(lecture)
     if case == "forged key":
         key = key[:-3] + "xyz"
@@ -314,7 +311,7 @@ def test_bad_heartbeats_are_refused_with_a_reason_and_store_nothing(
 
 def test_the_limit_per_member_answers_429_with_retry_after(door, member, lecture, monkeypatch):
     monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "heartbeats", "2/min")
-    key = f"Heartbeat {heartbeat_key_make(member)}"
+    key = f"Heartbeat {page_key(member)}"
 
     answers = [door(report(lecture, seq=i), authorization=key) for i in range(3)]
 
@@ -324,7 +321,7 @@ def test_the_limit_per_member_answers_429_with_retry_after(door, member, lecture
 
 
 def test_errors_come_in_the_language_the_member_chose(door, member, lecture):
-    key = f"Heartbeat {heartbeat_key_make(member)}"
+    key = f"Heartbeat {page_key(member)}"
     body = report(lecture, rate=100)
 
     korean = door(body, authorization=key)
@@ -340,7 +337,7 @@ def test_errors_come_in_the_language_the_member_chose(door, member, lecture):
     ["no Authorization", "another path", "a GET", "form data", "another scheme"],
 )
 def test_anything_else_goes_to_django_unchanged(door, member, lecture, request_kind):
-    kwargs: dict[str, Any] = {"authorization": f"Heartbeat {heartbeat_key_make(member)}"}
+    kwargs: dict[str, Any] = {"authorization": f"Heartbeat {page_key(member)}"}
     if request_kind == "no Authorization":
         kwargs = {}
     elif request_kind == "another path":
@@ -364,7 +361,7 @@ def test_plain_http_under_ssl_redirect_is_left_to_django_and_https_gets_hsts(
 ):
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_HSTS_SECONDS = 3600
-    key = f"Heartbeat {heartbeat_key_make(member)}"
+    key = f"Heartbeat {page_key(member)}"
 
     plain = door(report(lecture), authorization=key)
     behind_proxy = door(report(lecture), authorization=key, HTTP_X_FORWARDED_PROTO="https")
@@ -383,7 +380,7 @@ def test_the_served_application_keeps_the_heartbeats_connection(member, lecture,
     connections on a thread running a loop would be), and the pages through Django."""
     from lms.asgi import application
 
-    key = f"Heartbeat {heartbeat_key_make(member)}"
+    key = f"Heartbeat {page_key(member)}"
     headers = {"HOST": "testserver", "CONTENT_TYPE": "application/json", "AUTHORIZATION": key}
     # Kept for a minute, as on PostgreSQL (the embedded SQLite's default is one per request).
     monkeypatch.setitem(connections.settings[DEFAULT_DB_ALIAS], "CONN_MAX_AGE", 60)
@@ -426,7 +423,7 @@ def test_a_heartbeat_waits_on_the_database_at_most_its_limit_and_is_sent_again(
     from lms.asgi import application
 
     settings.HEARTBEAT_DB_TIMEOUT_MS = 300
-    key = f"Heartbeat {heartbeat_key_make(member)}"
+    key = f"Heartbeat {page_key(member)}"
     session = "0b0e1f4c-7a53-4c46-9d4e-5a7b8f1d2c3e"
     loop = LoopThread()
 

@@ -5,24 +5,16 @@ import pytest
 from django.utils import timezone
 
 from lms.catalog.models import Lecture, Status
-from lms.learning import selectors, services
+from lms.learning import selectors
 from tests.factories import CourseFactory, LectureFactory
 
-from .conftest import report
+from .conftest import watch_paced
 
 pytestmark = pytest.mark.django_db
 
 
 def watch(user: Any, lecture: Lecture, start: float, end: float, *, at: Any = None) -> None:
-    at = at or timezone.now()
-    # An empty report an hour earlier gives the wall-clock allowance for the range.
-    earlier = at - timedelta(hours=1)
-    services.progress_record(
-        user=user, reports=[report(lecture, ranges=[], sent_at=earlier)], now=earlier
-    )
-    services.progress_record(
-        user=user, reports=[report(lecture, ranges=[[start, end]], sent_at=at)], now=at
-    )
+    watch_paced(user, lecture, start, end, until=at or timezone.now())
 
 
 def test_resume_position_near_the_end_is_zero(member, lecture):
@@ -50,9 +42,10 @@ def test_continue_watching_lists_lectures_in_progress_most_recent_first(
 ):
     lectures = [LectureFactory(course=course, position=i) for i in (1, 2, 3, 4)]
     now = timezone.now()
-    watch(member, lectures[0], 0, 60, at=now - timedelta(minutes=3))
-    watch(member, lectures[1], 0, 600, at=now - timedelta(minutes=2))  # completed
-    watch(member, lectures[2], 0, 30, at=now - timedelta(minutes=1))
+    # One after another: the member has one credit clock for every lecture.
+    watch(member, lectures[0], 0, 60, at=now - timedelta(minutes=30))
+    watch(member, lectures[1], 0, 600, at=now - timedelta(minutes=20))  # completed
+    watch(member, lectures[2], 0, 30, at=now - timedelta(minutes=10))
     archived = CourseFactory()
     watch(member, LectureFactory(course=archived, position=1), 0, 30)
     archived.status = Status.ARCHIVED

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from lms.catalog.models import Course, Lecture, Status
 from lms.core.errors import AppError
-from lms.learning import services
+from lms.learning import coverage as cov
+from lms.learning import policy, services
 from lms.learning.models import BundleProgress, CourseProgress, HeartbeatSession, LectureProgress
 from tests.factories import (
     BundleCourseFactory,
@@ -19,7 +20,7 @@ from tests.factories import (
     UserFactory,
 )
 
-from .conftest import report
+from .conftest import report, watch_paced
 
 pytestmark = pytest.mark.django_db
 
@@ -92,8 +93,9 @@ def test_any_order_duplication_and_split_store_the_same_coverage(lecture, played
     lecture.save()
     reference, other = UserFactory(), UserFactory()
     now = NOON
-    record(reference, report(lecture, ranges=[]), now=now - HOUR)
-    record(reference, report(lecture, ranges=played), now=now)
+    # Each range an hour apart, so that the member's wall-clock bound does not apply.
+    for i, piece in enumerate(played):
+        record(reference, report(lecture, ranges=[piece], seq=i), now=now + i * HOUR)
 
     pieces = []
     for start, end in played:
@@ -133,14 +135,14 @@ def test_range_slightly_past_the_end_is_clipped_to_the_duration(member, lecture)
 
 def test_credit_is_bounded_by_the_wall_clock_time_since_the_last_report(member, lecture):
     now = NOON
-    # The first report may cover 30 s of wall time, i.e. 60 s of media at 2x.
-    [first] = record(member, report(lecture, ranges=[[0, 100]]), now=now)
-    assert row(member, lecture).coverage == [[0.0, 60.0]]
-    assert first.refused_seconds == 40
+    # A member new to the clock has the carry-over, 60 s of wall time: 120 s of media at 2x.
+    [first] = record(member, report(lecture, ranges=[[0, 200]]), now=now)
+    assert row(member, lecture).coverage == [[0.0, 120.0]]
+    assert first.refused_seconds == 80
 
-    [second] = record(member, report(lecture, ranges=[[100, 200]]), now=now + timedelta(seconds=10))
+    [second] = record(member, report(lecture, ranges=[[200, 300]]), now=now + timedelta(seconds=10))
 
-    assert row(member, lecture).coverage == [[0.0, 60.0], [100.0, 120.0]]
+    assert row(member, lecture).coverage == [[0.0, 120.0], [200.0, 220.0]]
     assert second.refused_seconds == 80
 
 
@@ -157,20 +159,20 @@ def test_a_late_heartbeat_followed_by_a_punctual_one_loses_nothing(member, hrd_l
     assert row(member, hrd_lecture).coverage == [[0.0, 60.0]]
 
 
-def test_a_long_silence_banks_no_more_than_five_minutes(member, lecture):
+def test_a_long_silence_banks_no_more_than_the_carry_over(member, lecture):
     now = NOON
     record(member, report(lecture, ranges=[[0, 10]]), now=now)
 
     [result] = record(member, report(lecture, ranges=[[10, 600]]), now=now + timedelta(days=2))
 
-    # 300 s of wall time at 2x.
-    assert row(member, lecture).coverage == [[0.0, 600.0]]
-    assert result.refused_seconds == 0
+    # 60 s of wall time at 2x.
+    assert row(member, lecture).coverage == [[0.0, 130.0]]
+    assert result.refused_seconds == 470
     lecture.duration_seconds = 3600
     lecture.save()
     [result] = record(member, report(lecture, ranges=[[600, 1800]]), now=now + timedelta(days=4))
-    assert row(member, lecture).coverage == [[0.0, 1200.0]]
-    assert result.refused_seconds == 600
+    assert row(member, lecture).coverage == [[0.0, 130.0], [600.0, 720.0]]
+    assert result.refused_seconds == 1080
 
 
 # HRD
@@ -200,14 +202,15 @@ def test_hrd_sped_up_viewing_is_credited_at_real_time(member, hrd_lecture):
 
 def test_hrd_wall_clock_bound_is_real_time(member, hrd_lecture):
     now = NOON
-    record(member, report(hrd_lecture, ranges=[[0, 30]]), now=now)
+    # The whole carry-over used: the member's clock stands at now.
+    record(member, report(hrd_lecture, ranges=[[0, 60]]), now=now)
 
     # 10 s later, 20 s of media at 1x cannot have been played: 10 s is credited.
     [result] = record(
-        member, report(hrd_lecture, ranges=[[30, 50]]), now=now + timedelta(seconds=10)
+        member, report(hrd_lecture, ranges=[[60, 80]]), now=now + timedelta(seconds=10)
     )
 
-    assert row(member, hrd_lecture).coverage == [[0.0, 40.0]]
+    assert row(member, hrd_lecture).coverage == [[0.0, 70.0]]
     assert result.refused_seconds == 10
 
 
@@ -239,10 +242,9 @@ def test_community_seek_ahead_is_credited(member, lecture):
 
 
 def watch_whole(user: Any, lecture: Lecture, now: Any, **kwargs: Any) -> services.RecordResult:
-    """Report the whole lecture in one go, with enough wall time behind it."""
-    record(user, report(lecture, ranges=[[0, 1]], seq=0), now=now - 10 * HOUR)
-    [result] = record(
-        user, report(lecture, ranges=[[0, lecture.duration_seconds]], **kwargs), now=now
+    """Watch the whole lecture as an honest player reports it, done at `now`."""
+    result: services.RecordResult = watch_paced(
+        user, lecture, 0, lecture.duration_seconds, until=now, **kwargs
     )
     return result
 
@@ -290,11 +292,9 @@ def test_hrd_threshold_is_at_least_80_percent(member, db):
     course = CourseFactory(completion_policy=Course.CompletionPolicy.HRD, completion_threshold=50)
     lecture = LectureFactory(course=course, position=1, duration_seconds=100)
     now = NOON
-    record(member, report(lecture, ranges=[[0, 1]]), now=now - HOUR)
-
-    [result] = record(member, report(lecture, ranges=[[0, 79]], seq=2), now=now)
+    result = watch_paced(member, lecture, 0, 79, until=now)
     assert not result.progress.completed
-    [result] = record(member, report(lecture, ranges=[[79, 80]], seq=3), now=now + HOUR)
+    [result] = record(member, report(lecture, ranges=[[79, 80]], seq=30), now=now + HOUR)
     assert result.progress.completed
 
 
@@ -303,12 +303,10 @@ def test_hrd_threshold_is_at_least_80_percent(member, db):
 
 def test_lecture_completes_at_the_course_threshold(member, lecture):
     now = NOON
-    record(member, report(lecture, ranges=[[0, 1]]), now=now - HOUR)
-
-    [result] = record(member, report(lecture, ranges=[[0, 539]], seq=2), now=now)
+    result = watch_paced(member, lecture, 0, 539, until=now)
     assert not result.progress.completed
 
-    [result] = record(member, report(lecture, ranges=[[539, 540]], seq=3), now=now + HOUR)
+    [result] = record(member, report(lecture, ranges=[[539, 540]], seq=30), now=now + HOUR)
     assert result.progress.completed
     assert result.progress.percent == 100
     assert row(member, lecture).completed_at == now + HOUR
@@ -405,7 +403,7 @@ def test_a_session_forgotten_by_the_row_is_still_recognised_as_ours(member, lect
     assert HeartbeatSession.objects.filter(user=member).count() == 11
 
 
-def test_a_new_session_on_a_started_lecture_takes_three_statements(member, lecture):
+def test_a_new_session_on_a_started_lecture_takes_five_statements(member, lecture):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -415,11 +413,17 @@ def test_a_new_session_on_a_started_lecture_takes_three_statements(member, lectu
     with CaptureQueriesContext(connection) as queries:
         record(member, report(lecture, ranges=[[10, 20]], session=session), now=NOON + HOUR)
 
-    # Read the row, claim the session, write the row: no transaction, no lock.
+    # Read the row and the member's credit clock, then in one transaction (the test's
+    # SAVEPOINT and RELEASE; BEGIN and COMMIT outside a test) claim the session, move the
+    # clock unless it moved, write the row unless it changed: no lock.
     assert [q["sql"].split()[0] for q in queries.captured_queries] == [
         "SELECT",
+        "SELECT",
+        "SAVEPOINT",
         "INSERT",
         "UPDATE",
+        "UPDATE",
+        "RELEASE",
     ]
     progress = row(member, lecture)
     assert progress.coverage == [[0.0, 20.0]]
@@ -590,3 +594,56 @@ def test_rows_read_for_a_heartbeat_are_what_the_orm_would_load(member, lecture):
     assert built.lecture.get_deferred_fields() and "title" in built.lecture.get_deferred_fields()
     assert built.lecture.title == lecture.title  # a deferred field loads on use
     assert built.created_at == loaded.created_at
+
+
+# The member's credit clock
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.floats(0, 400, allow_nan=False),  # wall seconds since the previous request
+            st.integers(0, 2000),  # credit seconds asked for
+            st.sampled_from([1.0, 2.0]),  # the lecture's course: HRD or community
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_credit_since_any_moment_is_bounded_by_the_wall_time_since_then(steps):
+    """Whatever the requests ask, the credit granted from request i to request j is at most
+    (t_j - t_i + carry-over) x the highest rate, and the clock never passes the present."""
+    clock = None
+    now = NOON
+    granted: list[tuple[datetime, float]] = []
+    for delay, asked, rate in steps:
+        now += timedelta(seconds=delay)
+        budget = services.WallBudget(clock=clock, now=now, issued_at=None)
+        units = min(asked * cov.UNITS_PER_SECOND, budget.units(rate))
+        budget.spend(units, rate)
+        if budget.used_us:
+            clock = budget.clock
+        assert clock is None or clock <= now
+        granted.append((now, units / cov.UNITS_PER_SECOND))
+    carry = policy.CREDIT_CARRY_SECONDS
+    for i in range(len(granted)):
+        for j in range(i, len(granted)):
+            wall = (granted[j][0] - granted[i][0]).total_seconds()
+            credited = sum(g for _at, g in granted[i : j + 1])
+            assert credited <= (wall + carry) * 2.0 + 1e-6
+
+
+def test_the_first_report_of_a_page_credits_no_more_than_the_time_since_its_key(member, lecture):
+    issued = NOON - timedelta(seconds=20)
+
+    [result] = services.progress_record(
+        user=member,
+        reports=[report(lecture, ranges=[[0, 100]], sent_at=NOON)],
+        now=NOON,
+        issued_at=issued,
+    )
+
+    # 20 s at 2x.
+    assert row(member, lecture).coverage == [[0.0, 40.0]]
+    assert result.refused_seconds == 60
