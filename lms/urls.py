@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from lms.accounts import api as accounts_api
@@ -9,6 +7,7 @@ from lms.catalog import api as catalog_api
 from lms.core.api import NoSuchApi
 from lms.learning import api as learning_api
 from lms.media import urls as media_urls
+from lms.studio import views as studio_views
 
 admin.site.site_header = "CS리더스포럼 관리"
 admin.site.site_title = "CS리더스포럼"
@@ -45,12 +44,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("studio/", include("lms.studio.urls")),
     path("play/", include("lms.media.urls")),
+    path("handouts/<id:attachment_id>/", studio_views.handout_download, name="handout_download"),
     path("", include("lms.accounts.urls")),
     path("", include("lms.catalog.urls")),
 ]
-
-if settings.STORAGE_BACKEND == "local" and settings.DEBUG:
-    # The embedded demo serves uploaded files itself; production puts a web server or S3 there.
-    urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
