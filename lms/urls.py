@@ -1,7 +1,5 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from lms.accounts import api as accounts_api
@@ -10,6 +8,7 @@ from lms.core import views as core_views
 from lms.core.api import NoSuchApi
 from lms.learning import api as learning_api
 from lms.media import urls as media_urls
+from lms.studio import views as studio_views
 
 admin.site.site_header = "CS리더스포럼 관리"
 admin.site.site_title = "CS리더스포럼"
@@ -54,6 +53,7 @@ urlpatterns = [
     path("csp-report/", core_views.csp_report, name="csp-report"),
     path("studio/", include("lms.studio.urls")),
     path("play/", include("lms.media.urls")),
+    path("handouts/<id:attachment_id>/", studio_views.handout_download, name="handout_download"),
     path("", include("lms.accounts.urls")),
     path("", include("lms.catalog.urls")),
 ]
@@ -62,9 +62,3 @@ handler400 = "lms.core.views.bad_request"
 handler403 = "lms.core.views.permission_denied"
 handler404 = "lms.core.views.page_not_found"
 handler500 = "lms.core.views.server_error"
-
-if settings.STORAGE_BACKEND == "local" and settings.DEBUG:
-    # The embedded demo serves uploaded files itself; production puts a web server or S3 there.
-    urlpatterns += [
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]

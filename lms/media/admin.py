@@ -110,7 +110,7 @@ class VideoAssetAdmin(admin.ModelAdmin):
     search_fields = ("original_filename", "original", "uploaded_by__email", "lectures__title")
     list_select_related = ("current_version", "uploaded_by")
     readonly_fields = (
-        "original",
+        "original_link",
         "original_filename",
         "original_size_bytes",
         "uploaded_by",
@@ -124,6 +124,14 @@ class VideoAssetAdmin(admin.ModelAdmin):
     inlines = (VideoVersionInline, TranscodeJobInline)
     actions = ("reencode", "cancel_active", "retry_last")
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("original upload"))
+    def original_link(self, obj: VideoAsset) -> str:
+        # Through the access-checked download, never a storage path.
+        if not obj.original:
+            return "-"
+        url = reverse("media:original_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.original_filename or obj.original.name)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Videos come from uploads (services), not from a blank admin form.

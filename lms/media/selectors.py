@@ -30,6 +30,18 @@ def access_video_asset(user: User | None, *, asset_id: int) -> VideoAsset:
     return asset
 
 
+def access_video_original(user: User, *, asset_id: int) -> VideoAsset:
+    """A video whose uploaded original `user` may download: staff, and instructors of a course
+    whose lecture uses it. Anything else is a 404."""
+    try:
+        asset = VideoAsset.objects.get(pk=asset_id)
+    except VideoAsset.DoesNotExist as exc:
+        raise Http404 from exc
+    if not user.is_staff and not asset.lectures.filter(course__instructors=user).exists():
+        raise Http404
+    return asset
+
+
 def video_asset_list_for(user: User) -> QuerySet[VideoAsset]:
     """Videos `user` may manage, newest first."""
     qs = VideoAsset.objects.select_related("current_version", "uploaded_by")

@@ -10,6 +10,7 @@ import logging
 import math
 import posixpath
 import re
+import secrets
 import tempfile
 import threading
 import time
@@ -364,7 +365,10 @@ def transcode_enqueue(*, asset: VideoAsset, requested_by: User | None = None) ->
         )
     number = (asset.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = VideoVersion.objects.create(
-        asset=asset, number=number, storage_prefix=f"videos/{asset.pk}/{number}/"
+        asset=asset,
+        number=number,
+        # A random part, so that no file of a version has a name anyone can guess.
+        storage_prefix=f"videos/{asset.pk}/{number}-{secrets.token_hex(8)}/",
     )
     job = TranscodeJob.objects.create(
         asset=asset, version=version, attempt=1, requested_by=requested_by

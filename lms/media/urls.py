@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import playback_views, upload_api
+from . import playback_views, upload_api, views
 
 app_name = "media"
 
@@ -22,6 +22,7 @@ urlpatterns = [
         name="storyboard",
     ),
     path("f/<str:token>/<str:filename>", playback_views.signed_file, name="signed_file"),
+    path("originals/<id:asset_id>", views.original_download, name="original_download"),
 ]
 
 # The upload and video-processing API, included under /api/v1/ by lms/urls.py (its names, like

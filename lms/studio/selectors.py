@@ -2,12 +2,32 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, QuerySet
+from django.http import Http404
 
+from lms.accounts.models import User
 from lms.catalog.models import Course, Lecture
-from lms.catalog.selectors import course_list_in_review
+from lms.catalog.selectors import can_edit_course, course_list_in_review
 
-from .models import CourseReview
+from .models import CourseReview, LectureAttachment
 from .services import course_snapshot, snapshot_changes
+
+
+def access_attachment(user: User, *, attachment_id: int) -> LectureAttachment:
+    """A handout the member may download: one of a lecture they may watch (the lecture and
+    its course visible), or any handout of a course they edit (staff: every one). Anything
+    else is a 404, so that drafts do not leak."""
+    try:
+        attachment = LectureAttachment.objects.select_related("lecture__course").get(
+            pk=attachment_id
+        )
+    except LectureAttachment.DoesNotExist as exc:
+        raise Http404 from exc
+    lecture = attachment.lecture
+    if not (lecture.is_visible and lecture.course.is_visible) and not can_edit_course(
+        user, lecture.course
+    ):
+        raise Http404
+    return attachment
 
 
 def lecture_list_for_studio(course: Course) -> QuerySet[Lecture]:

@@ -1,7 +1,9 @@
 """Writes of the instructor studio: course and lecture edits, chapters, captions, handouts,
 and the review workflow. Permission checks happen in the views (`access_*` selectors)."""
 
-import uuid
+import logging
+import re
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,21 +19,16 @@ from lms.catalog import services as catalog_services
 from lms.catalog.models import Bundle, Course, Lecture, Status, visible_q
 from lms.core.errors import AppError
 
+from . import handouts
 from .captions import CaptionError, convert_to_webvtt
 from .models import CourseReview, GoLive, LectureAttachment, LectureCaption, LectureChapter
+
+logger = logging.getLogger(__name__)
 
 MAX_HANDOUT_BYTES = 50 * 1024 * 1024
 # Items published longer ago than this when the scheduler first sees them are not announced
 # (e.g. everything already public when the platform was installed).
 GO_LIVE_LOOKBACK = timedelta(days=2)
-# Handouts are checked by their first bytes, not their names.
-HANDOUT_SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
-    (b"%PDF-", "pdf", ".pdf"),
-    (b"PK\x03\x04", "office", ".zip"),  # pptx, xlsx, docx and hwpx are zip containers
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "legacy-office", ".doc"),  # ppt, xls, doc, hwp
-)
-OFFICE_EXTENSIONS = {".pptx", ".xlsx", ".docx", ".hwpx", ".zip"}
-LEGACY_EXTENSIONS = {".ppt", ".xls", ".doc", ".hwp"}
 
 
 @transaction.atomic
@@ -141,7 +138,7 @@ def caption_upload(*, lecture: Lecture, language: str, upload: UploadedFile) -> 
     old_name = caption.file.name if caption else None
     caption = caption or LectureCaption(lecture=lecture, language=language)
     caption.file.save(
-        f"{lecture.pk}/{language}-{uuid.uuid4().hex[:12]}.vtt",
+        f"{lecture.pk}/{language}-{secrets.token_hex(16)}.vtt",
         ContentFile(vtt.encode("utf-8")),
         save=False,
     )
@@ -154,40 +151,60 @@ def caption_upload(*, lecture: Lecture, language: str, upload: UploadedFile) -> 
     return caption
 
 
-def _handout_kind(head: bytes, name: str) -> str:
-    lowered = name.lower()
-    extension = lowered[lowered.rfind(".") :] if "." in lowered else ""
-    for signature, kind, _default in HANDOUT_SIGNATURES:
-        if head.startswith(signature):
-            if kind == "office" and extension not in OFFICE_EXTENSIONS:
-                break
-            if kind == "legacy-office" and extension not in LEGACY_EXTENSIONS:
-                break
-            return kind
-    raise AppError(
-        _("Handouts can be PDF, PowerPoint, Excel, Word or HWP files."),
-        code="unsupported_handout",
-        extra={"field": "file"},
-    )
-
-
 @transaction.atomic
 def attachment_add(*, lecture: Lecture, title: str, upload: UploadedFile) -> LectureAttachment:
+    """Store a handout under a server-chosen name with the extension of the type its content
+    shows (lms/studio/handouts.py); the uploaded name only suggests a title."""
     if upload.size is not None and upload.size > MAX_HANDOUT_BYTES:
         raise AppError(
             _("The file is larger than 50 MB."), code="file_too_large", extra={"field": "file"}
         )
-    head = upload.read(16)
-    upload.seek(0)
     name = upload.name or "handout"
-    kind = _handout_kind(head, name)
+    found = handouts.handout_type(upload, name=name)
     attachment = LectureAttachment(
-        lecture=lecture, title=title.strip() or name, kind=kind, size_bytes=upload.size or 0
+        lecture=lecture,
+        title=title.strip() or name[:200],
+        kind=found.kind,
+        size_bytes=upload.size or 0,
     )
-    safe_name = name.replace("/", "_").replace("\\", "_")[-120:]
-    attachment.file.save(f"{lecture.pk}/{uuid.uuid4().hex[:12]}/{safe_name}", upload, save=False)
+    attachment.file.save(handout_storage_name(lecture.pk, found), upload, save=False)
     attachment.save()
     return attachment
+
+
+def handout_storage_name(lecture_id: int, found: handouts.HandoutType) -> str:
+    """A name nobody can guess, relative to the field's `handouts/` folder."""
+    return f"{lecture_id}/{secrets.token_hex(16)}{found.extension}"
+
+
+def attachments_secure_stored(*, model: type[LectureAttachment]) -> tuple[int, int]:
+    """Bring handouts stored before their content was checked under the rule: each one that
+    passes the check moves to a server-chosen name with its detected type's extension; each one
+    that does not is deleted with its file (and logged). Returns (moved, removed); safe to run
+    twice. `model` is the model class (the data migration passes its historical one)."""
+    moved = removed = 0
+    for attachment in model.objects.select_related("lecture").order_by("pk"):
+        old_name = attachment.file.name
+        if re.fullmatch(r"handouts/\d+/[0-9a-f]{32}\.[a-z]+", old_name or ""):
+            continue
+        storage = attachment.file.storage
+        try:
+            with storage.open(old_name, "rb") as handle:
+                found = handouts.handout_type(handle, name=old_name)
+                new_name = storage.save(
+                    "handouts/" + handout_storage_name(attachment.lecture_id, found), handle
+                )
+        except (AppError, FileNotFoundError, OSError) as exc:
+            logger.warning("handout %s (%s) removed: %s", attachment.pk, old_name, exc)
+            attachment.delete()
+            if old_name and storage.exists(old_name):
+                storage.delete(old_name)
+            removed += 1
+            continue
+        model.objects.filter(pk=attachment.pk).update(file=new_name, kind=found.kind)
+        storage.delete(old_name)
+        moved += 1
+    return moved, removed
 
 
 @transaction.atomic

@@ -1,19 +1,21 @@
 """The instructor studio and the staff review queue. Thin: authorise, call a service, render."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from lms.catalog import selectors as catalog_selectors
 from lms.catalog import services as catalog_services
 from lms.core.errors import AppError
 from lms.core.web import add_app_error, instructor_required, staff_required
+from lms.media.files import stored_file_response
 from lms.media.upload_views import video_panel_context
 
-from . import selectors, services
+from . import handouts, selectors, services
 from .forms import (
     AttachmentForm,
     CaptionForm,
@@ -266,3 +268,19 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     except AppError as exc:
         messages.error(request, f"{course.title}: {exc.message}")
     return redirect("studio:review_queue")
+
+
+@require_GET
+@login_required
+def handout_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """A lecture's handout, for those who may watch the lecture, always as a download of the
+    type its content was found to be (lms/studio/handouts.py)."""
+    attachment = selectors.access_attachment(request.user, attachment_id=attachment_id)  # type: ignore[arg-type]
+    found = handouts.BY_KIND.get(attachment.kind)
+    if found is None:  # stored before types were detected and not yet fixed: never served
+        raise Http404
+    return stored_file_response(
+        name=attachment.file.name,
+        content_type=found.content_type,
+        download_name=handouts.download_name(attachment.title, found),
+    )

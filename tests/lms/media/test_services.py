@@ -107,7 +107,7 @@ def test_transcode_makes_a_ready_version_switches_the_asset_and_sets_lecture_dur
     assert asset.current_version == version
     assert asset.state == VideoAsset.State.READY
     assert version.is_ready
-    assert version.storage_prefix == f"videos/{asset.pk}/1/"
+    assert re.fullmatch(rf"videos/{asset.pk}/1-[0-9a-f]{{16}}/", version.storage_prefix)
     assert 1.3 < version.duration_seconds < 1.8
     assert lecture.duration_seconds == round(version.duration_seconds)
     # Exactly the package, under the version's prefix; the original is kept.
@@ -294,7 +294,7 @@ def test_reencode_writes_version_2_and_switches_only_when_it_is_ready(
     # Queued, not ready: learners still get version 1.
     assert len(callbacks) == 1
     assert second.version.number == 2
-    assert second.version.storage_prefix == f"videos/{asset.pk}/2/"
+    assert re.fullmatch(rf"videos/{asset.pk}/2-[0-9a-f]{{16}}/", second.version.storage_prefix)
     assert asset.current_version == first.version
     assert asset.state == VideoAsset.State.READY
 

@@ -194,7 +194,9 @@ def test_a_broken_caption_upload_keeps_the_previous_track(own_course):
 def test_handouts_are_checked_by_content_not_name(own_course):
     lecture = own_course.lectures.get(position=1)
     pdf = services.attachment_add(
-        lecture=lecture, title="슬라이드", upload=SimpleUploadedFile("s.pdf", b"%PDF-1.7\n...")
+        lecture=lecture,
+        title="슬라이드",
+        upload=SimpleUploadedFile("s.pdf", b"%PDF-1.7\n...\n%%EOF\n"),
     )
     assert pdf.kind == "pdf"
     with pytest.raises(AppError) as error:
