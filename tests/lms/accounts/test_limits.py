@@ -48,10 +48,18 @@ class TwoWorkers:
         self.log = var_dir / "access.log"
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "lms.settings.local",
+            "DJANGO_SETTINGS_MODULE": "lms.settings.embedded",
             "LMS_VAR_DIR": str(var_dir),
             "DATABASE_URL": _database_url(),
+            # DEBUG is off in the embedded mode: pages need the collected, hashed static files.
+            "STATIC_ROOT": str(var_dir / "static"),
         }
+        subprocess.run(
+            [str(GUNICORN.parent / "python"), "manage.py", "collectstatic", "--noinput", "-v0"],
+            env=env,
+            check=True,
+            cwd=Path(__file__).resolve().parents[3],
+        )
         argv = [
             str(GUNICORN),
             "--config",
@@ -247,7 +255,7 @@ def test_the_default_cache_is_shared_by_every_process(tmp_path):
     def backend(**env: str) -> str:
         names = ("CACHE_URL", "THROTTLE_CACHE_URL")
         clean = {k: v for k, v in os.environ.items() if k not in names}
-        clean.update(env, DJANGO_SETTINGS_MODULE="lms.settings.local", LMS_VAR_DIR=str(tmp_path))
+        clean.update(env, DJANGO_SETTINGS_MODULE="lms.settings.embedded", LMS_VAR_DIR=str(tmp_path))
         out = subprocess.run(
             [str(GUNICORN.parent / "python"), "-c", f"import django; django.setup(); {script}"],
             env=clean,
