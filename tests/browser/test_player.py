@@ -172,14 +172,14 @@ def test_audio_only_plays_the_audio_rendition_and_back_to_video(member_page: Pag
     _play_until(member_page, 1)
 
     select.select_option(label="오디오만")
-    member_page.wait_for_function("window.lmsPlayer.hls.url.endsWith('/audio/index.m3u8')")
+    member_page.wait_for_function("() => window.lmsPlayer.hls.url.endsWith('/audio/index.m3u8')")
     member_page.wait_for_function(
-        "document.querySelector('video').currentTime > 2 && "
+        "() => document.querySelector('video').currentTime > 2 && "
         "document.querySelector('video').videoHeight === 0",
         timeout=60_000,
     )
 
     select.select_option(label="360p")
     member_page.wait_for_function(
-        "document.querySelector('video').videoHeight === 360", timeout=60_000
+        "() => document.querySelector('video').videoHeight === 360", timeout=60_000
     )
