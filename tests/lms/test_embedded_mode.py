@@ -117,6 +117,15 @@ def test_start_sh_runs_without_debug_with_the_platforms_pages_and_keeps_its_secr
         assert "URLconf" not in page and "DEBUG = True" not in page
         assert "Content-Security-Policy" in headers
 
+        # No stored file is reachable by its path (issue 17, finding 2): an original upload
+        # and a video segment laid where the storage keeps them still answer 404.
+        for name in ("uploads/" + "0" * 32, "videos/1/1/360p/media.mp4"):
+            stored = tmp_path / "media" / name
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            stored.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+            status, _, page = _ask(port, "GET", "/media/" + name)
+            assert status == 404 and "<h1>페이지를 찾을 수 없습니다</h1>" in page
+
         status, _, page = _ask(port, "GET", "/", headers={"Host": "evil.example"})
         assert status == 400 and "<h1>잘못된 요청입니다</h1>" in page
 
