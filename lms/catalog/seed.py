@@ -137,6 +137,10 @@ def seed_load(data: dict[str, Any], *, video: VideoAsset | None = None) -> dict[
         if publish:
             services.bundle_publish(bundle=bundle, publish_at=now)
     first_day = _next_weekday(timezone.localtime(now), WEEKLY_WEEKDAY).date()
+    if timezone.make_aware(datetime.combine(first_day, time(19))) <= now:
+        # Loaded on the weekday after the lecture's hour: the series starts next week, not
+        # with a lecture that has already begun (the home page would skip it within hours).
+        first_day += timedelta(weeks=1)
     for week, entry in enumerate(data.get("weekly_lectures", [])):
         slug = slugify(entry["en"])[:80]
         if WeeklyLecture.objects.filter(slug=slug).exists():

@@ -117,3 +117,27 @@ def test_bootstrap_command_prints_demo_passwords_and_keeps_them(tmp_path, settin
     from lms.media.models import VideoAsset
 
     assert VideoAsset.objects.count() == 1  # made once, shared by the demo lectures
+
+
+@pytest.mark.parametrize(
+    ("loaded_at", "first_start"),
+    [
+        ("2026-12-03T15:00:00+09:00", "2026-12-03T19:00:00+09:00"),  # Thursday, before 19:00
+        ("2026-12-03T22:16:00+09:00", "2026-12-10T19:00:00+09:00"),  # Thursday, after it
+        ("2026-12-04T09:00:00+09:00", "2026-12-10T19:00:00+09:00"),  # Friday
+    ],
+)
+def test_the_seeds_first_special_lecture_is_the_next_still_to_start(seed, loaded_at, first_start):
+    from datetime import datetime
+
+    import time_machine
+
+    from lms.community.selectors import weekly_lecture_upcoming
+
+    with time_machine.travel(datetime.fromisoformat(loaded_at), tick=False):
+        seed_load(seed, video=ready_video_asset(duration=20))
+        upcoming = weekly_lecture_upcoming()
+
+    assert upcoming is not None
+    assert upcoming.title == seed["weekly_lectures"][0]["ko"]
+    assert upcoming.starts_at == datetime.fromisoformat(first_start)
