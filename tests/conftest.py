@@ -105,6 +105,10 @@ def _shared_cache_emptied(request, django_db_blocker):
         marker is not None and marker.kwargs.get("transaction")
     ):
         from django.core.cache import cache
+        from django.db import connections
 
         with django_db_blocker.unblock():
+            # A test may leave a connection PostgreSQL dropped: reconnect before clearing.
+            for conn in connections.all():
+                conn.close_if_unusable_or_obsolete()
             cache.clear()

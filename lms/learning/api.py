@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from django.core.cache import BaseCache, caches
 from django.db import OperationalError
+from django.db import connection as db_connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -45,6 +46,17 @@ class HeartbeatThrottle(ScopedRateThrottle):
     def __init__(self) -> None:
         super().__init__()
         self.cache = throttle_cache()
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        # The short path skips Django's per-request ping: the counts (a database table in the
+        # embedded mode) may meet a connection PostgreSQL dropped. Count again on a new one.
+        try:
+            return super().allow_request(request, view)
+        except OperationalError:
+            if db_connection.in_atomic_block:
+                raise
+            db_connection.close()
+            return super().allow_request(request, view)
 
 
 class ProgressUnavailable(exceptions.APIException):
