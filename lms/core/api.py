@@ -1,10 +1,13 @@
 """The DRF exception handler: every API error is `{"message", "code", "extra"}`."""
 
+import logging
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -13,6 +16,8 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import AppError
+
+logger = logging.getLogger("django.request")
 
 
 def _flatten(detail: Any) -> str:
@@ -44,14 +49,40 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             {"message": " ".join(exc.messages), "code": "invalid", "extra": extra},
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, OperationalError):
+        # The database is away or did not answer in time: nothing was done, try again.
+        logger.warning("An API request met an unavailable database: %s", exc)
+        exc = DatabaseUnavailable()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        return _unexpected(exc, context)
     if isinstance(exc, exceptions.APIException):
         response.data = error_body(exc)
     return response
+
+
+class DatabaseUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = gettext_lazy("The service is briefly unavailable. Please try again shortly.")
+    default_code = "service_unavailable"
+    wait = 10
+
+
+def _unexpected(exc: Exception, context: dict[str, Any]) -> Response:
+    """A bug or an outage: logged with its traceback where Django logs a failed request
+    (`django.request`, which reaches the operators' mail or error tracker), and answered in
+    the API's shape, not as an HTML page."""
+    request = context.get("request")
+    path = request.path if request is not None else "?"
+    logger.error("Internal Server Error: %s", path, exc_info=exc, extra={"status_code": 500})
+    body = {
+        "message": _("Something went wrong on our side. Please try again shortly."),
+        "code": "server_error",
+        "extra": {},
+    }
+    return Response(body, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 
 class NoSuchApi(APIView):

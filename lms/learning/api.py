@@ -8,15 +8,13 @@ import logging
 from datetime import datetime
 from typing import Any, cast
 
-from django.core.cache import BaseCache, caches
 from django.db import OperationalError
-from django.db import connection as db_connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import exceptions, serializers
-from rest_framework.authentication import SessionAuthentication
+from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,43 +23,16 @@ from rest_framework.views import APIView
 
 from lms.accounts.models import User
 from lms.core.errors import AppError
-from lms.core.parsers import MAX_JSON_BODY_BYTES, json_stream_parse
 
 from . import policy, selectors, services
-from .auth import HeartbeatHeaderAuthentication, KeyHolder
-
-MAX_HEARTBEAT_BODY_BYTES = MAX_JSON_BODY_BYTES
+from .auth import HeartbeatKeyAuthentication, KeyHolder
 
 logger = logging.getLogger(__name__)
 
 
-def throttle_cache() -> BaseCache:
-    """The cache that counts heartbeats: CACHES["default"], shared by every web process."""
-    return caches["default"]
-
-
-class HeartbeatThrottle(ScopedRateThrottle):
-    """Per-member limit on heartbeats (scope `heartbeats` in DEFAULT_THROTTLE_RATES)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.cache = throttle_cache()
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        # The short path skips Django's per-request ping: the counts (a database table in the
-        # embedded mode) may meet a connection PostgreSQL dropped. Count again on a new one.
-        try:
-            return super().allow_request(request, view)
-        except OperationalError:
-            if db_connection.in_atomic_block:
-                raise
-            db_connection.close()
-            return super().allow_request(request, view)
-
-
 class ProgressUnavailable(exceptions.APIException):
-    """The database did not answer in time, or is away: nothing was stored. The player keeps
-    its reports on a 5xx and sends them again (with Retry-After, as after a 429)."""
+    """The database did not answer, or is away: nothing was stored. The player keeps its
+    reports on a 5xx and sends them again (with Retry-After, as after a 429)."""
 
     status_code = 503
     default_detail = gettext_lazy(
@@ -69,18 +40,6 @@ class ProgressUnavailable(exceptions.APIException):
     )
     default_code = "progress_unavailable"
     wait = 10
-
-
-def progress_unavailable(exc: OperationalError) -> ProgressUnavailable:
-    """The 503 for a heartbeat the database could not take (`exc`: a statement past its
-    time limit, a lock waited on too long, no database), logged for the operators."""
-    logger.warning("A heartbeat was not stored: %s", exc)
-    return ProgressUnavailable()
-
-
-def heartbeat_body_parse(stream: Any) -> Any:
-    """The JSON of a heartbeat request body, read as every API body is (lms.core.parsers)."""
-    return json_stream_parse(stream)
 
 
 class ProgressErrorSerializer(serializers.Serializer[Any]):
@@ -227,9 +186,15 @@ class HeartbeatApi(APIView):
     `navigator.sendBeacon` cannot send that header). Flush reports queued while offline as one
     batch. On a 4xx, drop the report: it will never be accepted."""
 
-    authentication_classes = (SessionAuthentication, HeartbeatHeaderAuthentication)
+    # The player's key first: a player sends it with the page's cookies, and the session is
+    # then never read.
+    authentication_classes = (
+        HeartbeatKeyAuthentication,
+        TokenAuthentication,
+        SessionAuthentication,
+    )
     permission_classes = (IsAuthenticated,)
-    throttle_classes = (HeartbeatThrottle,)
+    throttle_classes = (ScopedRateThrottle,)
     throttle_scope = "heartbeats"
 
     @extend_schema(
@@ -242,14 +207,14 @@ class HeartbeatApi(APIView):
         responses={200: HeartbeatResponseSerializer, **_ERRORS},
     )
     def post(self, request: Request) -> Response:
+        holder = request.auth if isinstance(request.auth, KeyHolder) else None
+        issued_at = holder.issued_at if holder else None
         try:
-            holder = request.auth if isinstance(request.auth, KeyHolder) else None
-            issued_at = holder.issued_at if holder else None
-            return Response(
-                heartbeat_answer(cast(User, request.user), request.data, issued_at=issued_at)
-            )
+            answer = heartbeat_answer(cast(User, request.user), request.data, issued_at=issued_at)
         except OperationalError as exc:
-            raise progress_unavailable(exc) from exc
+            logger.warning("A heartbeat was not stored: %s", exc)
+            raise ProgressUnavailable from exc
+        return Response(answer)
 
 
 def heartbeat_answer(user: User, data: Any, *, issued_at: datetime | None = None) -> dict[str, Any]:

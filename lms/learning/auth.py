@@ -1,15 +1,16 @@
 """How a heartbeat says who sent it, in one cheap step.
 
 Three ways, all for the same member-only capability (report one's own watching):
-- `Authorization: Token <key>`: DRF's API token, for API clients (one indexed look-up).
+- `Authorization: Token <key>`: DRF's API token, for API clients (DRF's TokenAuthentication).
 - `Authorization: Heartbeat <key>`: what the lecture page's player sends. The key is signed
   by the server when it renders the page (Django's `signing`, HMAC-SHA256 with SECRET_KEY) and
   names the member, a fingerprint of their password hash and their key epoch, so it stops
   working when the password changes, when the member signs out or is deactivated (the epoch
   grows: `key_epoch_bump`), or after `HEARTBEAT_KEY_MAX_AGE`; a checked key is trusted for at
   most KEY_RECHECK_SECONDS before it is checked again. Checking
-  it costs one primary-key look-up, against two (session, then user) plus CSRF for a session
-  cookie; and being a header, no other site can make a browser send it (no CSRF to check).
+  it costs one look-up (the member with their key epoch), against two (session, then user)
+  plus CSRF for a session cookie; and being a header, no other site can make a browser send
+  it (no CSRF to check).
 - the session cookie (with the CSRF header), through the DRF view: the player falls back to it
   when its key has expired (a tab left open for a day).
 """
@@ -20,7 +21,8 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import F
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -32,11 +34,9 @@ from rest_framework.request import Request
 from lms.accounts.models import User
 from lms.core.expiring import ExpiringMap
 
-from . import progress_sql
 from .models import MemberCredit
 
 HEARTBEAT_KEYWORD = "Heartbeat"
-TOKEN_KEYWORD = "Token"  # noqa: S105 (the scheme name, not a secret)
 _SALT = "lms.learning.heartbeat-key"
 
 
@@ -54,6 +54,16 @@ def heartbeat_key_make(user: User) -> str:
 def _epoch(user_id: int) -> int:
     found = MemberCredit.objects.filter(user_id=user_id).values_list("key_epoch", flat=True)
     return found.first() or 0
+
+
+def _active_member_with_epoch(user_id: int) -> User | None:
+    """The active member `user_id` with `.key_epoch` (0 before any was set), in one query."""
+    epoch = MemberCredit.objects.filter(user_id=OuterRef("pk")).values("key_epoch")
+    return (
+        User.objects.filter(pk=user_id, is_active=True)
+        .annotate(key_epoch=Coalesce(Subquery(epoch), 0))
+        .first()
+    )
 
 
 def key_epoch_bump(user: User) -> None:
@@ -116,70 +126,52 @@ def heartbeat_key_user(key: str) -> KeyHolder | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
         return None
-    user = progress_sql.user_by_pk(pk=data["u"])
-    if user is None or not user.is_active:
+    user = _active_member_with_epoch(data["u"])
+    if user is None:
         return None
     if not constant_time_compare(_fingerprint(user), str(data.get("f", ""))):
         return None
-    if data.get("e", 0) != _epoch(user.pk):
+    if data.get("e", 0) != user.key_epoch:  # type: ignore[attr-defined]
         return None
     holder = KeyHolder(user, datetime.fromtimestamp(signed, tz=UTC))
     recent_keys.put(key, holder, expires_in=signed + max_age - time.time())
     return holder
 
 
-def header_user(header: bytes) -> KeyHolder | None:
-    """The member an `Authorization` header names with one of the two schemes above, or None
-    when it uses neither (another authenticator may know it). A header in one of our schemes
-    that does not check out raises AuthenticationFailed."""
-    parts = header.split()
-    if not parts:
-        return None
-    keyword = parts[0].decode("latin-1").lower()
-    if keyword not in (HEARTBEAT_KEYWORD.lower(), TOKEN_KEYWORD.lower()):
-        return None
-    if len(parts) != 2:
-        raise exceptions.AuthenticationFailed(_("Invalid token header."))
-    try:
-        key = parts[1].decode("ascii")
-    except UnicodeDecodeError:
-        raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-    if keyword == TOKEN_KEYWORD.lower():
-        user = progress_sql.token_user(key=key)
-        if user is None:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
-        if not user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return KeyHolder(user, None)
-    holder = heartbeat_key_user(key)
-    if holder is None:
-        raise exceptions.AuthenticationFailed(
-            _("This page's progress key has expired. Reload the page.")
-        )
-    return holder
-
-
-class HeartbeatHeaderAuthentication(BaseAuthentication):
-    """DRF's face of `header_user`: API tokens and the player's signed key."""
+class HeartbeatKeyAuthentication(BaseAuthentication):
+    """`Authorization: Heartbeat <key>`: the signed key the lecture page gives its player.
+    A header in another scheme is left to the next authenticator."""
 
     def authenticate(self, request: Request) -> tuple[User, KeyHolder] | None:
-        holder = header_user(get_authorization_header(request))
-        return None if holder is None else (holder.user, holder)
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != HEARTBEAT_KEYWORD.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed(_("Invalid token header."))
+        try:
+            key = parts[1].decode("ascii")
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        holder = heartbeat_key_user(key)
+        if holder is None:
+            raise exceptions.AuthenticationFailed(
+                _("This page's progress key has expired. Reload the page.")
+            )
+        return holder.user, holder
 
 
-class HeartbeatHeaderScheme(OpenApiAuthenticationExtension):
-    """In the schema: `Authorization: Token <key>` (API clients) or `Heartbeat <key>` (the
-    player's signed key, from the lecture page)."""
+class HeartbeatKeyScheme(OpenApiAuthenticationExtension):
+    """In the schema: `Authorization: Heartbeat <key>` (the player's signed key, from the
+    lecture page)."""
 
-    target_class = HeartbeatHeaderAuthentication
+    target_class = HeartbeatKeyAuthentication
     name = "heartbeatAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, Any]:
         scheme = build_bearer_security_scheme_object(
-            header_name="Authorization", token_prefix=TOKEN_KEYWORD
+            header_name="Authorization", token_prefix=HEARTBEAT_KEYWORD
         )
         scheme["description"] = (
-            "`Token <API token>` for API clients, or `Heartbeat <key>` with the signed key the "
-            "lecture page gives its player."
+            "`Heartbeat <key>` with the signed key the lecture page gives its player."
         )
         return scheme  # type: ignore[no-any-return]

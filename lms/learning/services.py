@@ -1,13 +1,12 @@
 """Writes of progress: heartbeats from the player, and what follows from them.
 
-`progress_record` is the hot path (every watching member). In the usual case it runs four
-statements and takes no lock: a SELECT of the member's progress row that also reads its
-lecture's rules (compiled once: `progress_sql`), a SELECT of the member's credit clock, and
-in one transaction two UPDATEs that write them only if no other request wrote them since;
-the first report of a player session also claims it, in one INSERT. Otherwise (a new row, a
-completion, a session to tell apart, or that rare conflict) it locks the clock and the rows
-in a transaction and does it again. Course and bundle progress are recomputed only when a
-lecture is completed.
+`progress_record` is the hot path (every watching member). The usual heartbeat (one lecture,
+a row and credit clock that exist, a known player session, no completion) runs three
+statements and takes no lock (`progress_sql`): one SELECT of the member's progress row with
+their credit clock, and in one transaction two UPDATEs that write them only if no other
+request wrote them since. Anything else (a new row or session, a completion, that rare
+conflict) goes through the ORM with the member's clock and rows locked. Course and bundle
+progress are recomputed only when a lecture is completed.
 """
 
 import math
@@ -24,28 +23,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
-from lms.catalog.models import Course, Lecture, visible_q
+from lms.catalog.models import Bundle, Course, Lecture, visible_q
 from lms.core.errors import AppError, Conflict, PermissionDenied
 
 from . import coverage as cov
 from . import policy as rules
-from . import selectors
+from . import progress_sql, selectors
 from .models import (
     BundleProgress,
     CourseProgress,
     HeartbeatSession,
     LectureProgress,
     MemberCredit,
-)
-from .progress_sql import (
-    course_completion_counts,
-    progress_row_update,
-    progress_rows_lock,
-    progress_rows_read,
-    row_insert_unless_exists,
-    row_lock,
-    row_update,
-    visible_bundle_ids,
 )
 from .reports import HeartbeatReport, report_check_bounds, report_parse
 
@@ -92,53 +81,30 @@ class RecordResult:
     refused_seconds: float
 
 
-def _lock_or_create(model: type[M], *, known_missing: bool = False, **keys: Any) -> tuple[M, bool]:
-    """Lock the row with `keys` (its unique fields), creating it if missing; safe when two
-    transactions race to create it (the loser's INSERT does nothing, and it locks the
-    winner's row)."""
-    if not known_missing:
-        row = row_lock(model, **keys)
-        if row is not None:
-            return row, False
-    new = model(**keys)
-    if row_insert_unless_exists(new, conflict=tuple(keys)):
-        return new, True
-    return model._default_manager.select_for_update().get(**keys), False
+def _lock_or_create(model: type[M], **keys: Any) -> M:
+    """Lock the row with `keys` (its unique fields) for the transaction, creating it if
+    missing (get_or_create: safe when two transactions race to create it)."""
+    row, _created = model._default_manager.select_for_update().get_or_create(**keys)
+    return row
 
 
-def _lock_progress_rows(
-    user: User, lecture_ids: list[int]
-) -> tuple[dict[int, LectureProgress], dict[int, Lecture]]:
-    """Lock the member's progress rows of `lecture_ids`, creating the missing ones, and return
-    them with their lectures (checked: visible, or previewed by an editor).
-
-    The usual heartbeat finds its row: one query locks it and reads the lecture and course
-    rules with it.
-    """
-    rows = progress_rows_lock(user_id=user.pk, lecture_ids=lecture_ids)
-    lectures = {lecture_id: row.lecture for lecture_id, row in rows.items()}
-    for lecture in lectures.values():
-        selectors.check_lecture_access(user, lecture)
-    missing = [i for i in lecture_ids if i not in rows]
-    if not missing:
-        return rows, lectures
-    lectures.update(selectors.access_lectures(user, lecture_ids=missing, only_rules=True))
-    new_courses = set()
-    for lecture_id in missing:
+def _lock_progress_rows(user: User, lectures: dict[int, Lecture]) -> dict[int, LectureProgress]:
+    """Lock the member's progress rows of `lectures`, creating the missing ones (and the
+    course progress row "My learning" lists a started course by)."""
+    rows = {
+        row.lecture_id: row
+        for row in LectureProgress.objects.select_for_update()
+        .filter(user=user, lecture_id__in=sorted(lectures))
+        .order_by("lecture_id")
+    }
+    for lecture_id in sorted(set(lectures) - set(rows)):
         lecture = lectures[lecture_id]
-        row, created = _lock_or_create(
-            LectureProgress, known_missing=True, user=user, lecture=lecture
+        rows[lecture_id], created = LectureProgress.objects.get_or_create(
+            user=user, lecture=lecture
         )
-        rows[lecture_id] = row
         if created:
-            new_courses.add(lecture.course_id)
-    # "My learning" lists the courses a member has started, so the row exists from the first
-    # report on.
-    for course_id in sorted(new_courses):
-        row_insert_unless_exists(
-            CourseProgress(user=user, course_id=course_id), conflict=("user", "course")
-        )
-    return rows, lectures
+            CourseProgress.objects.get_or_create(user=user, course_id=lecture.course_id)
+    return rows
 
 
 #: What to do with a player session the progress row does not know: claim it (or find it
@@ -163,12 +129,14 @@ def _session_claim(session: uuid.UUID, *, user: User, lecture_id: int) -> None:
     """Claim a new player session for `user` and the lecture; refuse one that belongs to
     someone else (403) or to another lecture (409). One of ours the row has forgotten is
     fine."""
-    if _session_insert(user=user, lecture_id=lecture_id, session=session):
+    claimed, created = HeartbeatSession.objects.get_or_create(
+        id=session, defaults={"user": user, "lecture_id": lecture_id}
+    )
+    if created:
         return
     key = str(session)
-    owner = HeartbeatSession.objects.filter(pk=session).values_list("user_id", "lecture_id")
-    found = owner.first()
-    if found is None or found[0] != user.pk:
+    found = (claimed.user_id, claimed.lecture_id)
+    if found[0] != user.pk:
         raise PermissionDenied(
             _("This player session belongs to another member. Reload the page."),
             code="session_forbidden",
@@ -180,13 +148,6 @@ def _session_claim(session: uuid.UUID, *, user: User, lecture_id: int) -> None:
             code="session_conflict",
             extra={"session": key},
         )
-
-
-def _session_insert(*, user: User, lecture_id: int, session: uuid.UUID) -> bool:
-    """Record `session` as `user`'s for the lecture unless it is recorded; whether it was
-    new."""
-    claim = HeartbeatSession(id=session, user=user, lecture_id=lecture_id)
-    return row_insert_unless_exists(claim, conflict=("id",))
 
 
 def _remember_session(row: LectureProgress, key: str, seq: int) -> None:
@@ -282,9 +243,7 @@ def _may_complete(
     progress row first (kept in `locked`), so two devices cannot both take the last place
     under the cap."""
     if course_id not in locked:
-        locked[course_id], _created = _lock_or_create(
-            CourseProgress, user=user, course_id=course_id
-        )
+        locked[course_id] = _lock_or_create(CourseProgress, user=user, course_id=course_id)
     if policy.daily_cap is None:
         return True
     return _completed_today(user, course_id, now) < policy.daily_cap
@@ -292,23 +251,36 @@ def _may_complete(
 
 def _course_progress_refresh(
     *, user: User, course_id: int, now: datetime, locked: CourseProgress | None = None
-) -> CourseProgress:
-    row = locked or _lock_or_create(CourseProgress, user=user, course_id=course_id)[0]
-    total, done = course_completion_counts(user_id=user.pk, course_id=course_id)
+) -> None:
+    row = locked or _lock_or_create(CourseProgress, user=user, course_id=course_id)
+    counts = selectors.completion_counts(user=user, courses=Q(course_id=course_id))
+    total = counts[0]["total"] if counts else 0
+    done = min(counts[0]["done"], total) if counts else 0
     row.total_lectures = total
-    row.completed_lectures = min(done, total)
+    row.completed_lectures = done
     row.percent = min(100, done * 100 // total) if total else 0
     if row.completed_at is None and total and done >= total:
         row.completed_at = now
-    row_update(
-        row, ("total_lectures", "completed_lectures", "percent", "completed_at", "updated_at")
+    row.save(
+        update_fields=[
+            "total_lectures",
+            "completed_lectures",
+            "percent",
+            "completed_at",
+            "updated_at",
+        ]
     )
-    return row
 
 
 def _bundle_progress_refresh(*, user: User, course_ids: set[int], now: datetime) -> None:
-    for bundle_id in visible_bundle_ids(course_ids=sorted(course_ids)):
-        row, _created = _lock_or_create(BundleProgress, user=user, bundle_id=bundle_id)
+    bundles = (
+        Bundle.objects.filter(visible_q(), items__course_id__in=course_ids)
+        .values_list("pk", flat=True)
+        .distinct()
+        .order_by("pk")
+    )
+    for bundle_id in bundles:
+        row = _lock_or_create(BundleProgress, user=user, bundle_id=bundle_id)
         counts = selectors.completion_counts(user=user, courses=Q(course__bundles=bundle_id))
         total = sum(c["total"] for c in counts)
         done = sum(min(c["done"], c["total"]) for c in counts)
@@ -319,9 +291,8 @@ def _bundle_progress_refresh(*, user: User, course_ids: set[int], now: datetime)
         row.percent = min(100, done * 100 // total) if total else 0
         if row.completed_at is None and total and done >= total:
             row.completed_at = now
-        row_update(
-            row,
-            (
+        row.save(
+            update_fields=[
                 "total_courses",
                 "completed_courses",
                 "total_lectures",
@@ -329,7 +300,7 @@ def _bundle_progress_refresh(*, user: User, course_ids: set[int], now: datetime)
                 "percent",
                 "completed_at",
                 "updated_at",
-            ),
+            ]
         )
 
 
@@ -383,14 +354,16 @@ def progress_record(
     """
     now = now or timezone.now()
     parsed = _parse_all(reports, now)
-    lecture_ids = sorted({r.lecture_id for r in parsed})
-    if len(lecture_ids) == 1:
+    lectures = selectors.access_lectures(user, lecture_ids={r.lecture_id for r in parsed})
+    by_lecture = _checked_by_lecture(parsed, lectures)
+    if len(lectures) == 1:
         try:
+            [(lecture_id, lecture)] = lectures.items()
             return [
-                _record_unlocked(
+                _record_guarded(
                     user=user,
-                    parsed=parsed,
-                    lecture_id=lecture_ids[0],
+                    lecture=lecture,
+                    reports=by_lecture[lecture_id],
                     now=now,
                     issued_at=issued_at,
                 )
@@ -398,12 +371,12 @@ def progress_record(
         except _TakeTheLockedPath:
             pass
     return _record_locked(
-        user=user, parsed=parsed, lecture_ids=lecture_ids, now=now, issued_at=issued_at
+        user=user, lectures=lectures, by_lecture=by_lecture, now=now, issued_at=issued_at
     )
 
 
 class _TakeTheLockedPath(Exception):
-    """Raised inside the unlocked path's transaction to undo it."""
+    """Raised by the guarded path, before or inside its transaction, to leave it (undone)."""
 
 
 def _checked_by_lecture(
@@ -424,38 +397,32 @@ def _checked_by_lecture(
     return by_lecture
 
 
-def _record_unlocked(
+def _refuse_new_session(session: uuid.UUID) -> None:
+    raise _TakeTheLockedPath  # the locked path claims it
+
+
+def _record_guarded(
     *,
     user: User,
-    parsed: list[HeartbeatReport],
-    lecture_id: int,
+    lecture: Lecture,
+    reports: list[HeartbeatReport],
     now: datetime,
     issued_at: datetime | None,
 ) -> RecordResult:
-    """The usual heartbeat (one lecture, no completion) without a lock: read the row with its
-    lecture's rules and the member's credit clock, merge, and in one short transaction write
-    the row back only if no other request wrote it in between (compared on `updated_at`,
-    which every write of the row changes) and move the clock only if it still stands where it
-    was read: four statements, five for the first report of a player session (its claim,
-    INSERT ... ON CONFLICT DO NOTHING). Raises _TakeTheLockedPath, having written nothing,
-    when the locked path must do it: no row or credit clock yet, a completion (its cap and the
-    course's progress need locks), a session already recorded that the row does not know
-    (someone else's, another lecture's, or one of ours the row forgot: the locked path tells
-    them apart), more than one new session, or a row or clock another request wrote meanwhile.
-    """
-    row = progress_rows_read(user_id=user.pk, lecture_ids=[lecture_id]).get(lecture_id)
-    if row is None:
+    """The usual heartbeat without a lock: read the row with the member's credit clock, merge,
+    and in one short transaction write the row back only if no other request wrote it in
+    between (compared on `updated_at`, which every write of the row changes) and move the
+    clock only if it still stands where it was read. Raises _TakeTheLockedPath, having
+    written nothing, when the locked path must do it: no row or clock yet, a player session
+    the row does not know, a completion (its cap and the course's progress need locks), or
+    a row or clock another request wrote meanwhile."""
+    found = progress_sql.progress_and_clock(user_id=user.pk, lecture_id=lecture.pk)
+    if found is None:
         raise _TakeTheLockedPath
-    clock = MemberCredit.objects.filter(user_id=user.pk).values_list("clock").first()
-    if clock is None:
-        raise _TakeTheLockedPath
-    lecture = row.lecture
-    selectors.check_lecture_access(user, lecture)
-    reports = _checked_by_lecture(parsed, {lecture_id: lecture})[lecture_id]
+    row, clock = found
     policy = rules.course_policy(lecture.course)
     read_at = row.updated_at
-    new_sessions: list[uuid.UUID] = []
-    budget = WallBudget(clock=clock[0], now=now, issued_at=issued_at)
+    budget = WallBudget(clock=clock, now=now, issued_at=issued_at)
     refused = _apply_reports(
         row=row,
         lecture=lecture,
@@ -463,22 +430,18 @@ def _record_unlocked(
         reports=reports,
         budget=budget,
         now=now,
-        claim=new_sessions.append,
+        claim=_refuse_new_session,
     )
     if row.completed_at is None and _threshold_reached(row, lecture, policy):
-        raise _TakeTheLockedPath
-    if len(new_sessions) > 1:
         raise _TakeTheLockedPath
     # The writes stand or fall together (a clock moved without its coverage stored would
     # refuse honest time; coverage stored without the clock moved would credit it twice).
     with transaction.atomic():
-        # Claimed only once the reports are accepted, so a refused request stores nothing.
-        for session in new_sessions:
-            if not _session_insert(user=user, lecture_id=lecture_id, session=session):
-                raise _TakeTheLockedPath
-        if budget.used_us and not _clock_update(user, budget, unless=clock[0]):
+        if budget.used_us and not progress_sql.clock_move(
+            user_id=user.pk, read=clock, to=budget.clock
+        ):
             raise _TakeTheLockedPath
-        if not progress_row_update(row, unless_changed_since=read_at):
+        if not progress_sql.progress_write(row, now=now, read_at=read_at):
             raise _TakeTheLockedPath
     return RecordResult(
         progress=selectors.lecture_progress_view(lecture, row, policy),
@@ -490,32 +453,31 @@ def _record_unlocked(
 def _record_locked(
     *,
     user: User,
-    parsed: list[HeartbeatReport],
-    lecture_ids: list[int],
+    lectures: dict[int, Lecture],
+    by_lecture: dict[int, list[HeartbeatReport]],
     now: datetime,
     issued_at: datetime | None,
 ) -> list[RecordResult]:
     """Any heartbeat, with the member's credit clock and each progress row locked for the
     transaction (two devices wait for each other); creates rows, claims sessions and completes
     lectures."""
-    credit, _created = _lock_or_create(MemberCredit, user=user)
+    credit = _lock_or_create(MemberCredit, user=user)
     budget = WallBudget(clock=credit.clock, now=now, issued_at=issued_at)
-    rows, lectures = _lock_progress_rows(user, lecture_ids)
-    by_lecture = _checked_by_lecture(parsed, lectures)
+    rows = _lock_progress_rows(user, lectures)
     results = []
     completed_courses: set[int] = set()
     locked_courses: dict[int, CourseProgress] = {}
-    for lecture in [lectures[i] for i in lecture_ids]:
-        row = rows[lecture.pk]
+    for lecture_id in sorted(lectures):
+        lecture, row = lectures[lecture_id], rows[lecture_id]
         policy = rules.course_policy(lecture.course)
         refused = _apply_reports(
             row=row,
             lecture=lecture,
             policy=policy,
-            reports=by_lecture[lecture.pk],
+            reports=by_lecture[lecture_id],
             budget=budget,
             now=now,
-            claim=partial(_session_claim, user=user, lecture_id=lecture.pk),
+            claim=partial(_session_claim, user=user, lecture_id=lecture_id),
         )
         if (
             row.completed_at is None
@@ -530,7 +492,7 @@ def _record_locked(
         ):
             row.completed_at = now
             completed_courses.add(lecture.course_id)
-        progress_row_update(row)
+        row.save(update_fields=progress_sql.PROGRESS_WRITTEN)
         results.append(
             RecordResult(
                 progress=selectors.lecture_progress_view(lecture, row, policy),
@@ -538,19 +500,11 @@ def _record_locked(
             )
         )
     if budget.used_us:
-        _clock_update(user, budget)
+        credit.clock = budget.clock
+        credit.save(update_fields=["clock"])
     if completed_courses:
         _progress_refresh(user=user, course_ids=completed_courses, now=now, locked=locked_courses)
     return results
-
-
-def _clock_update(user: User, budget: WallBudget, *, unless: Any = ...) -> bool:
-    """Move the member's credit clock to where `budget` leaves it; with `unless`, only if it
-    still stands there (no other request moved it since it was read)."""
-    rows = MemberCredit.objects.filter(user_id=user.pk)
-    if unless is not ...:
-        rows = rows.filter(clock=unless)
-    return rows.update(clock=budget.clock) == 1
 
 
 def _threshold_reached(row: LectureProgress, lecture: Lecture, policy: rules.Policy) -> bool:

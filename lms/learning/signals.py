@@ -1,16 +1,19 @@
 """Sign-out, a password change or deactivation ends the member's heartbeat keys and API
-tokens (issue 17): a stolen or left-behind key must not keep crediting progress."""
+tokens (issue 17): a stolen or left-behind key must not keep crediting progress. A change
+to the catalog clears the lectures heartbeats found visible."""
 
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_out
-from django.db.models.signals import pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from rest_framework.authtoken.models import Token
 
 from lms.accounts.models import User
+from lms.catalog.models import Course, Lecture
 
 from .auth import key_epoch_bump
+from .selectors import visible_lectures
 
 
 def member_keys_end(user: User) -> None:
@@ -39,3 +42,13 @@ def _on_member_change(
     password, active = before
     if password != instance.password or (active and not instance.is_active):
         member_keys_end(instance)
+
+
+@receiver(post_save, sender=Lecture, dispatch_uid="lms.learning.visible_lectures_lecture_saved")
+@receiver(post_delete, sender=Lecture, dispatch_uid="lms.learning.visible_lectures_lecture_gone")
+@receiver(post_save, sender=Course, dispatch_uid="lms.learning.visible_lectures_course_saved")
+@receiver(post_delete, sender=Course, dispatch_uid="lms.learning.visible_lectures_course_gone")
+def _on_catalog_change(sender: Any, **kwargs: Any) -> None:
+    """A lecture or course published, unpublished or changed: heartbeats in this process see
+    it at once (`selectors.visible_lectures`)."""
+    visible_lectures.clear()

@@ -18,7 +18,7 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    # The entry points (lms/wsgi.py, lms/asgi.py, lms/celery.py) default to these settings: a
+    # The entry points (lms/wsgi.py, lms/celery.py) default to these settings: a
     # server started without its secret stops here rather than running on a guessable one.
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Give this installation a long random secret of its own in the "
@@ -64,9 +64,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Heartbeats with a key in the Authorization header are answered here, before the
-    # session, CSRF and template middleware (lms/learning/fastpath.py).
-    "lms.learning.fastpath.HeartbeatFastPathMiddleware",
     # Content-Security-Policy on every page, with the S3 storage's origin (lms/core/csp.py).
     "lms.core.csp.StorageAwareCSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -82,7 +79,6 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "lms.urls"
 WSGI_APPLICATION = "lms.wsgi.application"
-ASGI_APPLICATION = "lms.asgi.application"
 
 TEMPLATES = [
     {
@@ -307,12 +303,6 @@ HEARTBEAT_KEY_MAX_AGE = env.int("HEARTBEAT_KEY_MAX_AGE", default=12 * 3600)
 # (lms/learning/auth.py), never longer than 60 s (auth.KEY_RECHECK_SECONDS): sign-out, a
 # password change or a deactivation stops a player's reports within this time.
 HEARTBEAT_KEY_CACHE_SECONDS = env.int("HEARTBEAT_KEY_CACHE_SECONDS", default=60)
-# The longest a heartbeat answered on a web process's event loop (lms/learning/fastpath.py,
-# HeartbeatASGI) may wait on the database, per statement (PostgreSQL's statement_timeout) or
-# for the write lock (SQLite's busy timeout): while it waits, the process answers nothing
-# else. Past it, the heartbeat gets a 503 with nothing stored, and the player sends it again.
-# A usual heartbeat's statements take about a millisecond. 0: no limit.
-HEARTBEAT_DB_TIMEOUT_MS = env.int("HEARTBEAT_DB_TIMEOUT_MS", default=1000)
 # Player sessions (one per page load) are remembered this long to tell whose a report is; a
 # daily task forgets older ones.
 HEARTBEAT_SESSION_DAYS = env.int("HEARTBEAT_SESSION_DAYS", default=30)

@@ -132,6 +132,62 @@ def test_reports_made_offline_arrive_when_the_network_returns(member_page: Page,
     assert any(a <= 5.0 <= b for a, b, *_ in covered)
 
 
+def test_while_playing_the_player_queues_and_sends_on_pause(member_page: Page, watch_lecture):
+    """Every ~10 s of watching is queued, not sent: a request goes out every ~30 s, or at
+    once on pause (a third of the requests each carrying three times the watching)."""
+    posts: list[str] = []
+    member_page.on(
+        "request",
+        lambda r: posts.append(r.url) if r.method == "POST" and "heartbeats" in r.url else None,
+    )
+    _start(member_page)
+    _play_until(member_page, 11)  # the 10 s tick has queued what was played
+
+    assert member_page.evaluate("() => window.lmsPlayer.readQueue().length") == 1
+    assert posts == []
+
+    _pause_and_flush(member_page)
+    assert len(posts) == 1
+    covered = _coverage(member_page, watch_lecture)
+    assert covered[0][0] <= 0.5 and covered[-1][1] >= 10
+
+
+def test_offline_reports_are_coalesced_into_one_per_lecture_and_session(
+    member_page: Page, watch_lecture
+):
+    """Found in review: the offline queue kept the last 200 reports and dropped the rest.
+    Coverage is a union, so the queue holds one report per lecture and player session, with
+    the union of what was played, however long the network is away."""
+    _start(member_page)
+    # The whole clip buffered first: offline, the player can fetch no more segments.
+    member_page.wait_for_function(
+        "() => { const v = document.querySelector('video'); const b = v.buffered;"
+        " return b.length && b.end(b.length - 1) >= v.duration - 0.5; }",
+        timeout=30_000,
+    )
+    member_page.context.set_offline(True)
+    _play_until(member_page, 3)
+    for _ in range(300):  # far more queuings than the old queue kept
+        member_page.evaluate("() => window.lmsPlayer.queueReport()")
+    member_page.evaluate("() => { document.querySelector('video').currentTime = 8; }")
+    _play_until(member_page, 10)
+    member_page.evaluate("() => document.querySelector('video').pause()")
+
+    queue = member_page.evaluate("() => window.lmsPlayer.readQueue()")
+    assert len(queue) == 1
+    [queued] = queue
+    assert queued["ranges"][0][0] <= 0.5 and queued["ranges"][0][1] >= 3
+    assert any(a <= 8.5 and b >= 10 for a, b in queued["ranges"])
+    assert not any(a <= 6 <= b for a, b in queued["ranges"])  # skipped by the seek
+
+    member_page.context.set_offline(False)
+    member_page.evaluate("() => window.lmsPlayer.flush()")
+    member_page.wait_for_function("() => window.lmsPlayer.readQueue().length === 0")
+    covered = _coverage(member_page, watch_lecture)
+    assert any(a <= 1 and b >= 3 for a, b, *_ in covered)
+    assert any(a <= 9 <= b for a, b, *_ in covered)
+
+
 def test_reports_use_the_page_key_and_fall_back_to_the_session_when_it_expired(
     member_page: Page, watch_lecture, settings
 ):

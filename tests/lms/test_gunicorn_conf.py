@@ -16,16 +16,14 @@ import pytest
 
 GUNICORN = Path(sys.executable).parent / "gunicorn"
 
-# An ASGI app (the platform's worker class is gunicorn's `asgi`) that answers with the id of
-# the process that serves it.
+# A WSGI app that answers with the id of the process that serves it.
 PID_APP = """
 import os
 
-async def app(scope, receive, send):
+def app(environ, start_response):
     body = str(os.getpid()).encode()
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
 """
 
 pytestmark = pytest.mark.skipif(
@@ -117,35 +115,68 @@ def _ask(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
     return int(lines[0].split()[1]), headers, body
 
 
-def test_the_platforms_application_is_served(tmp_path):
-    """lms.asgi:application under the platform's settings, as scripts/start.sh runs it: a
-    heartbeat answered by the short path, an API request and a static file by Django."""
+def _platform(tmp_path: Path, *, shell: str = "") -> tuple[int, Any, Path, str]:
+    """gunicorn serving the platform's application with its settings and one worker, as
+    scripts/start.sh runs it, on a SQLite database of its own (migrated), with what `shell`
+    (Python run by `manage.py shell` first) printed."""
     port = _free_port()
+    db = tmp_path / "db.sqlite3"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "lms.settings.test",
         "LMS_VAR_DIR": str(tmp_path),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "DATABASE_URL": f"sqlite:///{db}",
     }
-    argv = [str(GUNICORN), "--config", "python:lms.gunicorn_conf", "--bind", f"127.0.0.1:{port}"]
-    server = _start([*argv, "--workers", "1"], port, 1, env)
-    try:
-        body = b'{"lecture": 1}'
-        forged = _ask(
-            port,
-            b"POST /api/v1/progress/heartbeats HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b"Authorization: Heartbeat forged:key:abc\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (len(body), body),
+    python = Path(sys.executable)
+    for command in ("migrate", "createcachetable"):
+        subprocess.run(
+            [str(python), "manage.py", command, "-v0"],
+            env=env,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
         )
+    printed = ""
+    if shell:
+        printed = (
+            subprocess.run(
+                [str(python), "manage.py", "shell", "-c", shell],
+                env=env,
+                check=True,
+                cwd=Path(__file__).resolve().parents[2],
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+    argv = [str(GUNICORN), "--config", "python:lms.gunicorn_conf", "--bind", f"127.0.0.1:{port}"]
+    return port, _start([*argv, "--workers", "1"], port, 1, env), db, printed
+
+
+def _heartbeat(key: bytes) -> bytes:
+    body = b'{"lecture": 1}'
+    return (
+        b"POST /api/v1/progress/heartbeats HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Authorization: Heartbeat %s\r\nContent-Type: application/json\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" % (key, len(body), body)
+    )
+
+
+STATIC = b"GET /static/js/player.js HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+
+
+def test_the_platforms_application_is_served(tmp_path):
+    """lms.wsgi:application under the platform's settings: a heartbeat, an API request and
+    a static file, all by Django."""
+    port, server, _db, _printed = _platform(tmp_path)
+    try:
+        forged = _ask(port, _heartbeat(b"forged:key:abc"))
         api = _ask(
             port,
             b"GET /api/v1/progress/lectures/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Connection: close\r\n\r\n",
         )
-        static = _ask(
-            port,
-            b"GET /static/js/player.js HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-        )
+        static = _ask(port, STATIC)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -158,12 +189,52 @@ def test_the_platforms_application_is_served(tmp_path):
     assert static[2] == player.read_bytes()
 
 
-def test_threads_for_django_come_from_web_threads(monkeypatch):
+def test_a_request_waiting_on_the_database_holds_up_only_its_own_thread(tmp_path):
+    """Found in review: heartbeats answered on the event loop stopped every request of the
+    worker while one waited on the database. Under the threaded worker, a heartbeat blocked
+    on the database (here on the SQLite write lock, held by another connection) leaves the
+    others answered."""
+    import sqlite3
+    import threading
+
+    member = (
+        "from lms.accounts.models import User; from lms.learning.auth import heartbeat_key_make;"
+        "print(heartbeat_key_make(User.objects.create_user(email='w@example.com',"
+        " password='long-enough-password')))"
+    )
+    port, server, db, key = _platform(tmp_path, shell=member)
+    holder = sqlite3.connect(db, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # no one else reads or writes until it ends
+        blocked: list[Any] = []
+        waiting = threading.Thread(
+            target=lambda: blocked.append(_ask(port, _heartbeat(key.encode())))
+        )
+        waiting.start()
+        time.sleep(1.0)
+        assert not blocked, "the heartbeat should be waiting on the database"
+        started = time.monotonic()
+        static = _ask(port, STATIC)
+        answered_in = time.monotonic() - started
+        assert not blocked
+        holder.execute("ROLLBACK")
+        waiting.join(timeout=30)
+    finally:
+        holder.close()
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert static[0] == 200
+    assert answered_in < 5, answered_in
+    assert blocked and blocked[0][0] == 400  # an incomplete report, answered once free
+
+
+def test_threads_per_worker_come_from_web_threads(monkeypatch):
     import importlib
 
-    import lms.asgi
+    import lms.gunicorn_conf
 
     monkeypatch.setenv("WEB_THREADS", "1")
-    assert importlib.reload(lms.asgi).application.inner.executor._max_workers == 1
+    assert importlib.reload(lms.gunicorn_conf).threads == 1
     monkeypatch.delenv("WEB_THREADS")
-    assert importlib.reload(lms.asgi).application.inner.executor._max_workers == 4
+    assert importlib.reload(lms.gunicorn_conf).threads == 4
+    assert lms.gunicorn_conf.worker_class == "gthread"

@@ -1,12 +1,19 @@
 // The lecture player: hls.js (or native HLS), quality, speed, captions, chapters, storyboard
 // previews on the seek bar, keyboard shortcuts, resume, and honest progress reports.
 //
-// Progress: the player reports the media ranges it actually played (not the position alone),
-// every ~10 s and on pause, seek, rate change, ended and page hide. Reports wait in
-// localStorage until the server acknowledges them, so a dropped connection or a closed tab
-// loses nothing; the server's merge is idempotent, so sending one twice is harmless.
+// Progress: the player reports the media ranges it actually played (not the position alone).
+// It queues what it played every ~10 s and sends the queue every ~30 s, and at once on pause,
+// seek, rate or quality change, ended and page hide: one request carries about three
+// queuings' worth of watching. Reports wait in localStorage until the server acknowledges
+// them, so a dropped connection or a closed tab loses nothing. Coverage is a union and the
+// server's merge is idempotent, so the queue keeps one report per lecture and player session,
+// the union of its ranges, however long the player stays offline; sending one twice is
+// harmless.
 
-const REPORT_EVERY_MS = 10_000;
+const QUEUE_EVERY_MS = 10_000;
+const SEND_EVERY_MS = 30_000;
+const MAX_QUEUED_REPORTS = 50; // the server takes this many per request (one per page load)
+const MAX_RANGES_PER_REPORT = 500; // and this many ranges per report
 const SEEK_JUMP_S = 1.5; // a jump larger than this between two timeupdates is a seek
 const QUEUE_KEY = "lms-progress-queue";
 const RATES = [0.75, 1, 1.25, 1.5, 1.75, 2];
@@ -99,6 +106,7 @@ function buildQualityMenu(audioTracks) {
   if (audioUrl) select.append(new Option(t.audioOnly, "audio"));
   select.hidden = false;
   select.addEventListener("change", () => {
+    sendNow(); // what was played at the old quality, before the source may change
     const wasPlaying = !video.paused;
     const position = video.currentTime;
     const resumePlay = () => {
@@ -322,11 +330,11 @@ video.addEventListener("seeking", () => closeSegment(lastTime));
 video.addEventListener("seeked", () => {
   lastTime = video.currentTime;
   if (!video.paused) segmentStart = video.currentTime;
-  queueReport();
+  sendNow();
 });
-video.addEventListener("pause", () => queueReport());
-video.addEventListener("ended", () => queueReport());
-video.addEventListener("ratechange", () => queueReport());
+video.addEventListener("pause", () => sendNow());
+video.addEventListener("ended", () => sendNow());
+video.addEventListener("ratechange", () => sendNow());
 video.addEventListener("playing", () => {
   segmentStart = video.currentTime;
   lastTime = video.currentTime;
@@ -341,9 +349,23 @@ function readQueue() {
 }
 
 function writeQueue(queue) {
-  localStorage.setItem(QUEUE_KEY, JSON.stringify(queue.slice(-200)));
+  localStorage.setItem(QUEUE_KEY, JSON.stringify(queue.slice(-MAX_QUEUED_REPORTS)));
 }
 
+// The union of two lists of [start, end] ranges, sorted, overlapping and touching ones joined.
+function unionRanges(a, b) {
+  const all = [...a, ...b].sort((x, y) => x[0] - y[0]);
+  const out = [];
+  for (const [start, end] of all) {
+    const last = out[out.length - 1];
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else out.push([start, end]);
+  }
+  return out;
+}
+
+// Put what was played since the last call into the queue: into this session's report if it
+// is there (the union of the ranges, the newest position), else as a new one.
 function queueReport() {
   if (!config.heartbeatUrl) return;
   if (segmentStart !== null) {
@@ -353,7 +375,7 @@ function queueReport() {
   const ranges = pending;
   pending = [];
   const queue = readQueue();
-  queue.push({
+  const report = {
     lecture: config.lecture,
     session,
     seq: seq++,
@@ -361,9 +383,19 @@ function queueReport() {
     position: round(video.currentTime || 0),
     rate: video.playbackRate || 1,
     sent_at: new Date().toISOString(),
-  });
+  };
+  const mine = queue.find((r) => r.session === session && r.lecture === config.lecture);
+  const union = mine ? unionRanges(mine.ranges, ranges) : null;
+  if (mine && union.length <= MAX_RANGES_PER_REPORT) Object.assign(mine, report, { ranges: union });
+  else queue.push(report);
   writeQueue(queue);
-  flush();
+}
+
+// Queue what was played and send the queue now (pause, seek, ended, a change of rate or
+// quality, page hide).
+function sendNow({ keepalive = false } = {}) {
+  queueReport();
+  flush({ keepalive });
 }
 
 let flushing = false;
@@ -388,7 +420,7 @@ async function flush({ keepalive = false } = {}) {
   if (flushing && !keepalive) return;
   const queue = readQueue();
   if (!queue.length || navigator.onLine === false) return;
-  const batch = queue.slice(0, 50);
+  const batch = queue.slice(0, MAX_QUEUED_REPORTS);
   flushing = true;
   try {
     let response = await sendReports(batch, keepalive);
@@ -463,19 +495,13 @@ function resume() {
 
 setInterval(() => {
   if (!video.paused) queueReport();
-  else flush();
-}, REPORT_EVERY_MS);
+}, QUEUE_EVERY_MS);
+setInterval(() => flush(), SEND_EVERY_MS);
 window.addEventListener("online", () => flush());
 document.addEventListener("visibilitychange", () => {
-  if (document.visibilityState === "hidden") {
-    queueReport();
-    flush({ keepalive: true });
-  }
+  if (document.visibilityState === "hidden") sendNow({ keepalive: true });
 });
-window.addEventListener("pagehide", () => {
-  queueReport();
-  flush({ keepalive: true });
-});
+window.addEventListener("pagehide", () => sendNow({ keepalive: true }));
 
 // ---------------------------------------------------------------- start
 setupSpeed();
@@ -489,4 +515,4 @@ attachSource();
 if (config.coverage) drawCoverage(config.coverage, config.duration);
 flush(); // reports left from an earlier visit (offline, closed tab)
 
-window.lmsPlayer = { video, flush, queueReport, readQueue, get hls() { return hls; } };
+window.lmsPlayer = { video, flush, queueReport, sendNow, readQueue, get hls() { return hls; } };

@@ -60,7 +60,7 @@ def test_the_message_is_korean_by_default(instructor_client):
 
 
 def test_deep_heartbeat_with_an_api_token_is_a_400(instructor):
-    # The Authorization-header door of the heartbeat (lms.learning.fastpath today).
+    # An API token names the member in the Authorization header: the same view and parser.
     token = Token.objects.create(user=instructor)
     client = Client(headers={"Authorization": f"Token {token.key}"})
 

@@ -87,7 +87,6 @@ SHOW_SETTINGS = (
 # Loading each entry point as its server does (the Celery worker reads the settings first).
 ENTRY_POINTS = [
     "import lms.wsgi",
-    "import lms.asgi",
     "from lms.celery import app; app.loader.import_default_modules()",
 ]
 PUBLISHED_KEY = "insecure-local-only-key-change-me-in-production-0123456789"

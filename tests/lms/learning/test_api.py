@@ -238,18 +238,19 @@ def test_heartbeats_are_rate_limited_per_member(token_client, lecture, monkeypat
 
 def test_heartbeat_runs_few_queries(token_client, lecture, django_assert_max_num_queries):
     session = uuid.uuid4()
-    # The first report of a page load creates the rows and claims the session: token, the
-    # unlocked read that finds no row, the member's credit clock locked and created, the
-    # locked read, the lecture's rules, three INSERT ... ON CONFLICT DO NOTHING (progress,
-    # course progress, session), two UPDATEs (row, clock), and the test's SAVEPOINT and
-    # RELEASE (BEGIN and COMMIT outside a test).
-    with django_assert_max_num_queries(13 + THROTTLE_QUERIES):
+    # The first report of a page load creates the rows and claims the session, through the
+    # ORM: token, the lecture with its course, the guarded read that finds no row; then in a
+    # transaction (the test's SAVEPOINT and RELEASE; BEGIN and COMMIT outside a test) the
+    # member's credit clock locked, the progress rows locked, get_or_create of the progress
+    # row, the course progress row and the session (a SELECT, then SAVEPOINT, INSERT, RELEASE
+    # each), two UPDATEs (row, clock).
+    with django_assert_max_num_queries(21 + THROTTLE_QUERIES):
         assert post(token_client, report(lecture, session=session, seq=1)).status_code == 200
 
-    # Token; the progress row read with its lecture's rules; the member's credit clock; then
-    # in one transaction (the test's SAVEPOINT and RELEASE) the clock and the row, each
-    # UPDATE unless changed meanwhile. No lock.
-    with django_assert_max_num_queries(7 + THROTTLE_QUERIES):
+    # Token; the progress row read with the member's credit clock (the lecture's rules are
+    # remembered); then in one transaction (the test's SAVEPOINT and RELEASE) the clock and
+    # the row, each UPDATE unless changed meanwhile. No lock.
+    with django_assert_max_num_queries(6 + THROTTLE_QUERIES):
         response = post(token_client, report(lecture, session=session, seq=2, ranges=[[10, 20]]))
     assert response.status_code == 200
 
@@ -260,9 +261,9 @@ def test_heartbeat_under_a_session_runs_few_queries(
     session = uuid.uuid4()
     assert post(member_client, report(lecture, session=session, seq=1)).status_code == 200
 
-    # Session, user, progress row with its lecture, credit clock, SAVEPOINT, two UPDATEs
-    # unless changed meanwhile, RELEASE.
-    with django_assert_max_num_queries(8 + THROTTLE_QUERIES):
+    # Session, user, progress row with the credit clock, SAVEPOINT, two UPDATEs unless
+    # changed meanwhile, RELEASE.
+    with django_assert_max_num_queries(7 + THROTTLE_QUERIES):
         response = post(member_client, report(lecture, session=session, seq=2))
     assert response.status_code == 200
 
@@ -343,7 +344,7 @@ def test_with_a_redis_throttle_cache_the_limit_is_shared_by_every_web_process(
 
     from django.core.cache.backends.redis import RedisCache
 
-    from lms.learning.api import HeartbeatApi, HeartbeatThrottle
+    from lms.learning.api import HeartbeatApi
 
     location = "redis://127.0.0.1:6379/15"
     prefix = f"lms-test-{uuid.uuid4().hex}"
@@ -358,7 +359,7 @@ def test_with_a_redis_throttle_cache_the_limit_is_shared_by_every_web_process(
     session = str(uuid.uuid4())
     assert post(token_client, report(lecture, session=session, seq=1)).status_code == 200
 
-    other_process = HeartbeatThrottle()
+    other_process = ScopedRateThrottle()
     other_process.cache = RedisCache(location, {"KEY_PREFIX": prefix})
     request = SimpleNamespace(user=member, META={})
     assert other_process.allow_request(request, HeartbeatApi)  # type: ignore[arg-type]

@@ -11,7 +11,13 @@ from lms.catalog.models import Course, Lecture, Status
 from lms.core.errors import AppError
 from lms.learning import coverage as cov
 from lms.learning import policy, services
-from lms.learning.models import BundleProgress, CourseProgress, HeartbeatSession, LectureProgress
+from lms.learning.models import (
+    BundleProgress,
+    CourseProgress,
+    HeartbeatSession,
+    LectureProgress,
+    MemberCredit,
+)
 from tests.factories import (
     BundleCourseFactory,
     BundleFactory,
@@ -403,28 +409,36 @@ def test_a_session_forgotten_by_the_row_is_still_recognised_as_ours(member, lect
     assert HeartbeatSession.objects.filter(user=member).count() == 11
 
 
-def test_a_new_session_on_a_started_lecture_takes_five_statements(member, lecture):
+def test_the_usual_heartbeat_takes_three_statements_and_no_lock(member, lecture):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    record(member, report(lecture, ranges=[[0, 10]]), now=NOON)
     session = uuid.uuid4()
+    record(member, report(lecture, ranges=[[0, 10]], session=session), now=NOON)
 
     with CaptureQueriesContext(connection) as queries:
-        record(member, report(lecture, ranges=[[10, 20]], session=session), now=NOON + HOUR)
+        record(member, report(lecture, ranges=[[10, 20]], session=session, seq=2), now=NOON + HOUR)
 
-    # Read the row and the member's credit clock, then in one transaction (the test's
-    # SAVEPOINT and RELEASE; BEGIN and COMMIT outside a test) claim the session, move the
-    # clock unless it moved, write the row unless it changed: no lock.
+    # The row read with the member's credit clock (the lecture's rules are remembered), then
+    # in one transaction (the test's SAVEPOINT and RELEASE; BEGIN and COMMIT outside a test)
+    # the clock moved unless it moved, the row written unless it changed.
     assert [q["sql"].split()[0] for q in queries.captured_queries] == [
         "SELECT",
-        "SELECT",
         "SAVEPOINT",
-        "INSERT",
         "UPDATE",
         "UPDATE",
         "RELEASE",
     ]
+    assert "FOR UPDATE" not in " ".join(q["sql"] for q in queries.captured_queries)
+    assert row(member, lecture).coverage == [[0.0, 20.0]]
+
+
+def test_a_new_session_on_a_started_lecture_is_claimed(member, lecture):
+    record(member, report(lecture, ranges=[[0, 10]]), now=NOON)
+    session = uuid.uuid4()
+
+    record(member, report(lecture, ranges=[[10, 20]], session=session), now=NOON + HOUR)
+
     progress = row(member, lecture)
     assert progress.coverage == [[0.0, 20.0]]
     assert [str(session), 1] in progress.sessions
@@ -545,55 +559,46 @@ def test_the_daily_task_prunes_sessions_older_than_the_setting(member, lecture, 
 
 
 def test_a_guarded_write_leaves_a_row_another_request_wrote_alone(member, lecture):
-    """The unlocked heartbeat path writes a row back only if it still is as it was read."""
-    from lms.learning.progress_sql import progress_row_update, progress_rows_read
+    """The usual heartbeat writes a row back only if it still is as it was read, and moves
+    the member's clock only if it still stands where it was read."""
+    from lms.learning.progress_sql import clock_move, progress_and_clock, progress_write
 
     session = uuid.uuid4()
     record(member, report(lecture, ranges=[[0, 10]], session=session), now=NOON)
-    [stale] = progress_rows_read(user_id=member.pk, lecture_ids=[lecture.pk]).values()
+    stale, stale_clock = progress_and_clock(user_id=member.pk, lecture_id=lecture.pk)
     read_at = stale.updated_at
     record(member, report(lecture, ranges=[[10, 20]], session=session, seq=2), now=NOON + HOUR)
     written = row(member, lecture)
     before = snapshot(member)
 
     stale.coverage = [[0.0, 5.0]]
-    assert progress_row_update(stale, unless_changed_since=read_at) is False
+    assert progress_write(stale, now=NOON + 2 * HOUR, read_at=read_at) is False
+    assert clock_move(user_id=member.pk, read=stale_clock, to=NOON + 2 * HOUR) is False
     assert snapshot(member) == before
     assert written.coverage == [[0.0, 20.0]]
-    fresh = progress_rows_read(user_id=member.pk, lecture_ids=[lecture.pk])[lecture.pk]
+    fresh, clock = progress_and_clock(user_id=member.pk, lecture_id=lecture.pk)
     fresh.position = 3.0
-    assert progress_row_update(fresh, unless_changed_since=written.updated_at) is True
+    assert progress_write(fresh, now=NOON + 2 * HOUR, read_at=written.updated_at) is True
+    assert clock_move(user_id=member.pk, read=clock, to=NOON + 2 * HOUR) is True
     assert row(member, lecture).position == 3.0
+    assert MemberCredit.objects.get(user=member).clock == NOON + 2 * HOUR
 
 
-def test_rows_read_for_a_heartbeat_are_what_the_orm_would_load(member, lecture):
-    """progress_sql builds the row, its lecture and course without Model.__init__: the same
-    loaded values, the rest deferred (and loaded on use), a state from this database."""
+def test_the_row_read_for_a_heartbeat_is_the_row_the_orm_loads(member, lecture):
+    """progress_sql's literal SELECT gives the same model instance as the ORM (every field,
+    JSON and timestamps included, on SQLite and PostgreSQL)."""
     from lms.learning.models import LectureProgress
-    from lms.learning.progress_sql import _COURSE, _LECTURE, _PROGRESS, progress_rows_read
+    from lms.learning.progress_sql import progress_and_clock
 
-    record(member, report(lecture, ranges=[[0, 10]]), now=NOON)
-    [built] = progress_rows_read(user_id=member.pk, lecture_ids=[lecture.pk]).values()
-    loaded = (
-        LectureProgress.objects.select_related("lecture__course")
-        .only(*(f"{f}" for f in _PROGRESS.attnames))
-        .get(user=member, lecture=lecture)
-    )
+    record(member, report(lecture, ranges=[[0, 10]], position=10), now=NOON)
+    built, clock = progress_and_clock(user_id=member.pk, lecture_id=lecture.pk)
+    loaded = LectureProgress.objects.get(user=member, lecture=lecture)
 
-    for table, mine, orms in (
-        (_PROGRESS, built, loaded),
-        (_LECTURE, built.lecture, loaded.lecture),
-        (_COURSE, built.lecture.course, loaded.lecture.course),
-    ):
-        assert type(mine) is type(orms)
-        assert {a: getattr(mine, a) for a in table.attnames} == {
-            a: getattr(orms, a) for a in table.attnames
-        }
-        assert (mine._state.adding, mine._state.db) == (False, "default")
-    assert built.get_deferred_fields() == loaded.get_deferred_fields()
-    assert built.lecture.get_deferred_fields() and "title" in built.lecture.get_deferred_fields()
-    assert built.lecture.title == lecture.title  # a deferred field loads on use
-    assert built.created_at == loaded.created_at
+    names = [f.attname for f in LectureProgress._meta.concrete_fields]
+    assert {n: getattr(built, n) for n in names} == {n: getattr(loaded, n) for n in names}
+    assert (built._state.adding, built._state.db) == (False, "default")
+    assert built.get_deferred_fields() == set()
+    assert clock == MemberCredit.objects.get(user=member).clock
 
 
 # The member's credit clock
