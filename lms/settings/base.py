@@ -335,7 +335,9 @@ CACHE_URL = env.str("CACHE_URL", default="") or env.str("THROTTLE_CACHE_URL", de
 if CACHE_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # django-redis, not Django's own RedisCache: that builds a new redis client for
+            # every operation (a third of a heartbeat's throttle cost, docs/performance.md).
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "lms",
         }
