@@ -1,6 +1,8 @@
 """Certificate pages: public verification, the member's PDF, the profile. Thin: authorise
 through selectors, call a service, render."""
 
+import time
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,9 +25,11 @@ from .pdf import certificate_pdf
 
 def _verify_allowed(request: HttpRequest) -> bool:
     """Count a look-up against the visitor's address in the shared cache (fixed window):
-    unknown and valid codes count alike, so guessing gains nothing by its answers."""
-    key = f"certificate-verify:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=settings.CERTIFICATE_VERIFY_WINDOW_SECONDS)
+    unknown and valid codes count alike, so guessing gains nothing by its answers. The
+    window is in the key: the database cache's `incr` rewrites the entry's expiry."""
+    window = settings.CERTIFICATE_VERIFY_WINDOW_SECONDS
+    key = f"certificate-verify:{request.META.get('REMOTE_ADDR', '')}:{int(time.time() // window)}"
+    cache.add(key, 0, timeout=window)
     try:
         used = cache.incr(key)
     except ValueError:  # expired between add and incr
