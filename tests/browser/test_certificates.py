@@ -15,6 +15,7 @@ from lms.certificates.models import Certificate
 from lms.learning.models import CourseProgress
 
 from .conftest import close_quietly, signed_in_context
+from .test_csp import assert_no_violation, watch_csp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,6 +61,7 @@ def test_complete_download_verify_revoke(
     assert progress.completed_at is not None
 
     # My learning issues the certificate and links it.
+    member_seen = watch_csp(member_page)
     member_page.goto("/my/")
     link = member_page.locator("a.certificate-link")
     expect(link).to_contain_text("KCA-")
@@ -69,6 +71,7 @@ def test_complete_download_verify_revoke(
     pdf = tmp_path / "certificate.pdf"
     download_info.value.save_as(pdf)
     assert pdf.read_bytes().startswith(b"%PDF")
+    assert_no_violation(member_page, member_seen)
     subprocess.run(
         ["pdftoppm", "-png", "-r", "110", "-singlefile", str(pdf), str(tmp_path / "page")],
         check=True,
@@ -82,6 +85,7 @@ def test_complete_download_verify_revoke(
     visitor = browser.new_context(locale="ko-KR")
     try:
         page = visitor.new_page()
+        seen = watch_csp(page)
         page.goto(verify_url)
         result = page.locator(".verify-result")
         expect(result).to_have_attribute("data-status", "valid")
@@ -90,6 +94,7 @@ def test_complete_download_verify_revoke(
         expect(result).to_contain_text(certificate.name)
         assert member.email not in page.content()
         page.screenshot(path=str(SHOTS / "verify-valid.png"), full_page=True)
+        assert_no_violation(page, seen)
 
         # Staff revoke it in the admin, with a reason.
         staff_context = signed_in_context(browser, live_server.url, staff)
@@ -112,8 +117,19 @@ def test_complete_download_verify_revoke(
         expect(result).to_have_attribute("data-status", "revoked")
         expect(result).to_contain_text("취소됨")
         page.screenshot(path=str(SHOTS / "verify-revoked.png"), full_page=True)
+        assert_no_violation(page, seen)
     finally:
         close_quietly(visitor)
+
+    # The member turns the public profile on; a visitor sees the completed course there (the
+    # revoked certificate is gone from it).
+    member_page.goto("/my/profile/")
+    member_page.fill('input[name="certificate_name"]', "홍길동")
+    member_page.check('input[name="public"]')
+    member_page.get_by_role("button", name="저장").click()
+    expect(member_page.locator(".notice")).to_contain_text("/u/")
+    member_page.screenshot(path=str(SHOTS / "profile-edit.png"), full_page=True)
+    assert_no_violation(member_page, member_seen)
 
     # The member can no longer download it as valid.
     response = member_page.request.get(f"/my/certificates/{certificate.code}.pdf")
