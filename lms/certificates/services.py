@@ -49,7 +49,7 @@ def _next_serial() -> int:
     counter = SerialCounter.objects.select_for_update().get(id=1)
     counter.last += 1
     counter.save(update_fields=["last"])
-    return counter.last
+    return int(counter.last)
 
 
 def _issue(*, user: User, completed_at: datetime, target: Course | Bundle) -> Certificate | None:
@@ -65,8 +65,7 @@ def _issue(*, user: User, completed_at: datetime, target: Course | Bundle) -> Ce
             if Certificate.objects.filter(user=user, completed_at=completed_at, **lookup).exists():
                 transaction.set_rollback(True)
                 return None
-            if is_course:
-                assert isinstance(target, Course)
+            if isinstance(target, Course):
                 courses = Q(lecture__course=target)
                 policies = {target.completion_policy}
             else:
@@ -233,11 +232,11 @@ def completion_invalidate(*, user: User, course: Course, by: User, reason: str) 
                 "updated_at",
             ]
         )
-    row = progress[0]
-    row.completed_at = None
-    row.completed_lectures = 0
-    row.percent = 0
-    row.save(update_fields=["completed_at", "completed_lectures", "percent", "updated_at"])
+    course_row = progress[0]
+    course_row.completed_at = None
+    course_row.completed_lectures = 0
+    course_row.percent = 0
+    course_row.save(update_fields=["completed_at", "completed_lectures", "percent", "updated_at"])
     bundle_ids = list(course.bundles.values_list("pk", flat=True))
     BundleProgress.objects.filter(user=user, bundle_id__in=bundle_ids).update(
         completed_at=None, updated_at=timezone.now()

@@ -152,3 +152,16 @@ def test_my_certificates_lists_valid_and_revoked(member_client, issued, staff):
     services.certificate_revoke(certificate=issued, by=staff, reason="x")
     html = member_client.get(reverse("certificates:mine")).content.decode()
     assert issued.code in html and reverse("certificates:download", args=[issued.code]) not in html
+
+
+def test_a_name_with_markup_set_around_the_profile_form_is_shown_as_text(client, short_course):
+    # The admin's member form does not go through the profile service's checks.
+    member = UserFactory(certificate_name="<script>alert(1)</script>" + "가" * 200)
+    complete_course(member, short_course)
+    [certificate] = services.certificates_issue_for(user=member)
+    assert len(certificate.name) == 60
+
+    html = client.get(reverse("certificates:verify", args=[certificate.code])).content.decode()
+
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)" in html
