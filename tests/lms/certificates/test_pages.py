@@ -154,12 +154,11 @@ def test_my_certificates_lists_valid_and_revoked(member_client, issued, staff):
     assert issued.code in html and reverse("certificates:download", args=[issued.code]) not in html
 
 
-def test_a_name_with_markup_set_around_the_profile_form_is_shown_as_text(client, short_course):
+def test_a_name_with_markup_set_in_the_admin_is_shown_as_text(client, short_course):
     # The admin's member form does not go through the profile service's checks.
-    member = UserFactory(certificate_name="<script>alert(1)</script>" + "가" * 200)
+    member = UserFactory(certificate_name="<script>alert(1)</script>")
     complete_course(member, short_course)
     [certificate] = services.certificates_issue_for(user=member)
-    assert len(certificate.name) == 60
 
     html = client.get(reverse("certificates:verify", args=[certificate.code])).content.decode()
 
