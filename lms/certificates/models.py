@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lms.catalog.models import Bundle, Course
+from lms.core.i18n import prefers_english
 
 
 class Certificate(models.Model):
@@ -113,6 +114,13 @@ class Certificate(models.Model):
     @property
     def is_valid(self) -> bool:
         return self.revoked_at is None
+
+    @property
+    def display_title(self) -> str:
+        """The title as issued, in English when the visitor chose English and it had one."""
+        if prefers_english() and self.title_en:
+            return self.title_en
+        return self.title
 
 
 class SerialCounter(models.Model):

@@ -164,3 +164,25 @@ def test_a_name_with_markup_set_in_the_admin_is_shown_as_text(client, short_cour
 
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)" in html
+
+
+def test_the_verification_page_speaks_english_when_chosen(client, issued):
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    html = result_block(client.get(reverse("certificates:verify", args=[issued.code])))
+    assert "Valid certificate" in html and "QA Manager Basics" in html and "홍길동" in html
+    assert any(
+        month in html
+        for month in (
+            "January",
+            "June",
+            "December",
+            "ber ",
+            "ary ",
+            "ch ",
+            "il ",
+            "ay ",
+            "ly ",
+            "st ",
+        )
+    )
+    assert "년" not in html
