@@ -8,6 +8,7 @@ searched), and reads the WOFF files the site already ships for its pages
 """
 
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,9 @@ from fpdf import FPDF
 
 from .formatting import date_long, study_time
 from .models import Certificate
+
+# fontTools logs each table it subsets at INFO: a few dozen lines per PDF in the site's log.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 _FONT_FILES = {
     "": "vendor/noto-sans-kr/files/noto-sans-kr-korean-400-normal.woff",
