@@ -26,7 +26,20 @@ class UserAdmin(BaseUserAdmin):
     search_fields = ("email", "display_name", "first_name", "last_name")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Profile"), {"fields": ("display_name", "first_name", "last_name")}),
+        (
+            _("Profile"),
+            {
+                "fields": (
+                    "display_name",
+                    "first_name",
+                    "last_name",
+                    "certificate_name",
+                    "bio",
+                    "links",
+                    "profile_public",
+                )
+            },
+        ),
         (
             _("Roles"),
             {"fields": ("is_active", "is_instructor", "is_staff", "is_superuser", "groups")},

@@ -53,6 +53,26 @@ class User(AbstractUser):
         help_text=_("Remembered across lectures and devices (0.75–2×)."),
     )
 
+    # Profile (issue 22). The name on certificates is kept on each certificate as issued.
+    certificate_name = models.CharField(
+        _("name on certificates"),
+        max_length=60,
+        blank=True,
+        help_text=_("Printed on your certificates; your display name when empty."),
+    )
+    bio = models.TextField(_("short introduction"), max_length=500, blank=True)
+    # Up to PROFILE_MAX_LINKS http(s) addresses, one per line.
+    links = models.TextField(_("links"), max_length=1000, blank=True)
+    profile_public = models.BooleanField(
+        _("public profile"),
+        default=False,
+        help_text=_("Anyone with the address can see your completed courses and certificates."),
+    )
+    # The public profile's address: random, so that member ids are not walked.
+    profile_handle = models.CharField(
+        _("profile address"), max_length=16, unique=True, null=True, blank=True
+    )
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
@@ -69,6 +89,10 @@ class User(AbstractUser):
     @property
     def public_name(self) -> str:
         return self.display_name or self.email.split("@", 1)[0]
+
+    @property
+    def name_for_certificates(self) -> str:
+        return self.certificate_name or self.public_name
 
 
 class InstructorApplication(models.Model):

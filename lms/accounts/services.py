@@ -170,3 +170,94 @@ def user_set_playback_rate(*, user: User, rate: object) -> User:
     user.playback_rate = value  # type: ignore[assignment]
     user.save(update_fields=["playback_rate"])
     return user
+
+
+PROFILE_MAX_LINKS = 5
+PROFILE_NAME_MAX = 60
+_NAME_FORBIDDEN = set('<>{}[]\\"`') | {chr(c) for c in range(32)} | {"\x7f"}
+
+
+def _clean_name(value: str, *, field: str, label: str) -> str:
+    value = " ".join((value or "").split())
+    if len(value) > PROFILE_NAME_MAX:
+        raise AppError(
+            _("%(label)s may be at most %(n)d characters.")
+            % {"label": label, "n": PROFILE_NAME_MAX},
+            code="name_too_long",
+            extra={"field": field},
+        )
+    if any(ch in _NAME_FORBIDDEN for ch in value):
+        raise AppError(
+            _("%(label)s may not contain symbols such as < > { } [ ] or quotation marks.")
+            % {"label": label},
+            code="name_forbidden_characters",
+            extra={"field": field},
+        )
+    return value
+
+
+def _clean_links(value: str) -> str:
+    from django.core.validators import URLValidator
+
+    links = [line.strip() for line in (value or "").splitlines() if line.strip()]
+    if len(links) > PROFILE_MAX_LINKS:
+        raise AppError(
+            _("Add at most %(n)d links.") % {"n": PROFILE_MAX_LINKS},
+            code="too_many_links",
+            extra={"field": "links"},
+        )
+    check = URLValidator(schemes=["http", "https"])
+    for link in links:
+        try:
+            check(link)
+        except ValidationError:
+            raise AppError(
+                _("“%(link)s” is not a web address (it starts with https://).")
+                % {"link": link[:80]},
+                code="invalid_link",
+                extra={"field": "links"},
+            ) from None
+    return "\n".join(links)
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    user: User,
+    display_name: str,
+    certificate_name: str,
+    bio: str,
+    links: str,
+    public: bool,
+) -> User:
+    """Save the member's profile. Names are single-line text without markup characters; links
+    are http(s) addresses, one per line. Turning the public profile on gives it a random
+    address (kept, so a shared link works again when it is turned back on); turning it off
+    hides it at once."""
+    user.display_name = _clean_name(display_name, field="display_name", label=_("Display name"))
+    user.certificate_name = _clean_name(
+        certificate_name, field="certificate_name", label=_("Name on certificates")
+    )
+    bio = (bio or "").strip()
+    if len(bio) > 500:
+        raise AppError(
+            _("The introduction may be at most 500 characters."),
+            code="bio_too_long",
+            extra={"field": "bio"},
+        )
+    user.bio = bio
+    user.links = _clean_links(links)
+    user.profile_public = bool(public)
+    if user.profile_public and not user.profile_handle:
+        user.profile_handle = secrets.token_urlsafe(9)[:12]
+    user.save(
+        update_fields=[
+            "display_name",
+            "certificate_name",
+            "bio",
+            "links",
+            "profile_public",
+            "profile_handle",
+        ]
+    )
+    return user

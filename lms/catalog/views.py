@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from lms.certificates import selectors as certificate_selectors
+from lms.certificates.services import certificates_issue_for
 from lms.community.selectors import weekly_lecture_upcoming
 from lms.learning import selectors as learning_selectors
 
@@ -48,10 +50,18 @@ def course_list(request: HttpRequest) -> HttpResponse:
 def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     course = selectors.access_course(request.user, slug=slug)  # type: ignore[arg-type]
     lectures = course.visible_lectures  # type: ignore[attr-defined]
+    certificate = None
+    if request.user.is_authenticated:
+        # The learning service completes courses without signals: catch up here (cheap).
+        certificates_issue_for(user=request.user)  # type: ignore[arg-type]
+        certificate = certificate_selectors.certificates_valid_by_course(
+            user=request.user  # type: ignore[arg-type]
+        ).get(course.pk)
     context = {
         "course": course,
         "lectures": lectures,
         "total_seconds": sum(lecture.duration_seconds for lecture in lectures),
+        "certificate": certificate,
     }
     return render(request, "catalog/course_detail.html", context)
 
@@ -88,8 +98,11 @@ def lecture_detail(request: HttpRequest, slug: str, position: int) -> HttpRespon
 def my_learning(request: HttpRequest) -> HttpResponse:
     """What the member is in the middle of, and every course they started, with progress."""
     user = request.user
+    # The learning service completes courses without signals: catch up here (cheap).
+    certificates_issue_for(user=user)  # type: ignore[arg-type]
     context = {
         "continue_watching": learning_selectors.continue_watching(user=user, limit=12),  # type: ignore[arg-type]
         "courses": learning_selectors.my_learning(user=user),  # type: ignore[arg-type]
+        "certificates": certificate_selectors.certificates_valid_by_course(user=user),  # type: ignore[arg-type]
     }
     return render(request, "catalog/my_learning.html", context)

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "lms.studio",
     "lms.learning",
     "lms.media",
+    "lms.certificates",
 ]
 
 MIDDLEWARE = [
@@ -457,4 +458,18 @@ CELERY_TASK_ROUTES["lms.media.tasks.versions_purge"] = {"queue": CELERY_TASK_DEF
 CELERY_BEAT_SCHEDULE["media-versions-purge"] = {
     "task": "lms.media.tasks.versions_purge",
     "schedule": float(MEDIA_VERSIONS_PURGE_SECONDS),
+}
+
+# Certificates (issue 22): who issues them, and how many verification look-ups one address
+# may make (counted in CACHES["default"], shared by every web process): enough for an
+# employer checking a pile of applications, too few to walk 80-bit codes.
+CERTIFICATE_ISSUER = env.str("CERTIFICATE_ISSUER", default="CS리더스포럼")
+CERTIFICATE_ISSUER_EN = env.str("CERTIFICATE_ISSUER_EN", default="CS Leaders Forum")
+CERTIFICATE_VERIFY_LIMIT = env.int("CERTIFICATE_VERIFY_LIMIT", default=30)
+CERTIFICATE_VERIFY_WINDOW_SECONDS = env.int("CERTIFICATE_VERIFY_WINDOW_SECONDS", default=60)
+# Completions the learning service stored without a certificate yet, and certificates whose
+# completion staff invalidated: both caught up every few minutes (safe to run twice).
+CELERY_BEAT_SCHEDULE["certificates-issue-pending"] = {
+    "task": "lms.certificates.tasks.certificates_sync",
+    "schedule": 300.0,
 }
