@@ -71,14 +71,18 @@ def test_reminders_are_sent_once_per_member_and_lecture_even_when_the_task_runs_
     for m in (a, b, c):
         register(event, m, django_capture_on_commit_callbacks)
     mail.outbox.clear()
-    with time_machine.travel(event.starts_at - timedelta(hours=20), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert services.reminders_send() == 2  # c is on the waitlist
-            assert services.reminders_send() == 0
-    with time_machine.travel(event.starts_at - timedelta(minutes=50), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert services.reminders_send() == 2
-            assert services.reminders_send() == 0
+    with (
+        time_machine.travel(event.starts_at - timedelta(hours=20), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.reminders_send() == 2  # c is on the waitlist
+        assert services.reminders_send() == 0
+    with (
+        time_machine.travel(event.starts_at - timedelta(minutes=50), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert services.reminders_send() == 2
+        assert services.reminders_send() == 0
     kinds = sorted(Notification.objects.filter(member=a).values_list("kind", flat=True))
     assert kinds == ["registration_confirmed", "reminder_day", "reminder_hour"]
     assert len(mail.outbox) == 4
