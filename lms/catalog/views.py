@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from lms.community.selectors import weekly_lecture_upcoming
+from lms.community.selectors import announcement_latest, weekly_lecture_upcoming
 from lms.learning import selectors as learning_selectors
 
 from . import selectors
@@ -23,6 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
             else []
         ),
         "weekly": weekly_lecture_upcoming(),
+        "announcement": announcement_latest(),
         "categories": selectors.category_list(),
         "newest": list(selectors.course_list()[:HOME_NEWEST_COURSES]),
         "bundles": list(selectors.bundle_list()[:2]),

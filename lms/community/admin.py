@@ -4,13 +4,15 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from lms.core.errors import AppError
 
 from . import services
-from .models import EventSeries, Notification, Registration, WeeklyLecture
+from .models import Announcement, EventSeries, Notification, Registration, WeeklyLecture
 
 PLAN_WEEKS = 12
 
@@ -48,7 +50,7 @@ class WeeklyLectureAdmin(admin.ModelAdmin):
     autocomplete_fields = ("recording", "speaker_member")
     readonly_fields = ("state", "moved_from", "sequence", "series", "series_date")
     inlines = (RegistrationInline,)
-    actions = ("cancel_lectures",)
+    actions = ("cancel_lectures", "make_recording_lecture")
 
     def save_model(self, request: HttpRequest, obj: WeeklyLecture, form: Any, change: bool) -> None:
         """A new time of a saved lecture goes through `event_move`: the sequence rises and the
@@ -69,6 +71,41 @@ class WeeklyLectureAdmin(admin.ModelAdmin):
         for event in queryset:
             services.event_cancel(event=event)
         self.message_user(request, _("Cancelled."))
+
+    @admin.action(description=_("Make the recording's lecture in the 주간 특강 course"))
+    def make_recording_lecture(
+        self, request: HttpRequest, queryset: QuerySet[WeeklyLecture]
+    ) -> None:
+        for event in queryset:
+            lecture = services.event_recording_create(event=event)
+            url = reverse("studio:lecture", args=[lecture.course_id, lecture.pk])
+            self.message_user(
+                request,
+                format_html(
+                    _('Upload the recording of “{title}” on <a href="{url}">its lecture page</a>.'),
+                    title=event.title,
+                    url=url,
+                ),
+            )
+
+
+@admin.register(Announcement)
+class AnnouncementAdmin(admin.ModelAdmin):
+    list_display = ("title", "published_at", "author")
+    readonly_fields = ("published_at", "author")
+    fields = ("title", "body", "published_at", "author")
+    actions = ("publish",)
+
+    def save_model(self, request: HttpRequest, obj: Announcement, form: Any, change: bool) -> None:
+        if not change:
+            obj.author = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description=_("Publish (members who chose it get an e-mail)"))
+    def publish(self, request: HttpRequest, queryset: QuerySet[Announcement]) -> None:
+        for announcement in queryset:
+            services.announcement_publish(announcement=announcement)
+        self.message_user(request, _("Published."))
 
 
 @admin.register(Notification)

@@ -102,6 +102,8 @@ class WeeklyLecture(BilingualTitleModel, PublishableModel):
         related_name="+",
         verbose_name=_("recording"),
     )
+    # When registrants were told the recording can be watched (once).
+    recording_announced_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("weekly special lecture")
@@ -272,3 +274,22 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}/{self.channel}: {self.enabled}"
+
+
+class Announcement(TimeStampedModel):
+    """A notice from the staff (exam dates, a venue change of the forum...)."""
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        ordering = ("-published_at", "-pk")
+
+    def __str__(self) -> str:
+        return self.title

@@ -10,6 +10,7 @@ from lms.catalog.models import visible_q
 
 from .models import (
     HOLDS_PLACE,
+    Announcement,
     CalendarFeed,
     Notification,
     Registration,
@@ -136,3 +137,18 @@ def notification_unread_count(member: User) -> int:
 
 def notification_list(member: User) -> list[Notification]:
     return list(Notification.objects.filter(member=member)[:50])
+
+
+def announcement_list() -> QuerySet[Announcement]:
+    return Announcement.objects.filter(published_at__isnull=False, published_at__lte=timezone.now())
+
+
+def announcement_latest() -> Announcement | None:
+    return announcement_list().first()
+
+
+def announcement_get(pk: int) -> Announcement:
+    announcement = announcement_list().filter(pk=pk).first()
+    if announcement is None:
+        raise Http404
+    return announcement

@@ -10,15 +10,17 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
-from lms.catalog.models import Status
+from lms.catalog.models import Lecture, Status
 from lms.core.errors import AppError, Conflict
 
 from .models import (
     HOLDS_PLACE,
+    Announcement,
     CalendarFeed,
     EventSeries,
     EventState,
@@ -378,3 +380,120 @@ def notification_preference_set(*, member: User, kind: str, enabled: bool) -> No
     NotificationPreference.objects.update_or_create(
         member=member, kind=kind, channel="email", defaults={"enabled": enabled}
     )
+
+
+RECORDINGS_COURSE_SLUG = "weekly-special-lectures"
+
+
+@transaction.atomic
+def event_recording_create(*, event: WeeklyLecture) -> Lecture:
+    """The lecture the recording goes into, in the "주간 특강" course (made on first use).
+
+    Staff then upload the video on the lecture's studio page: the same pipeline, player and
+    progress as every lecture. Registrants are told once it can be watched
+    (`recordings_announce`). Calling it again returns the same lecture.
+    """
+    from lms.catalog import services as catalog_services
+    from lms.catalog.models import Course
+
+    event = _locked_event(event)
+    if event.recording_id is not None and event.recording is not None:
+        return event.recording
+    course = Course.objects.filter(slug=RECORDINGS_COURSE_SLUG).first()
+    if course is None:
+        course = catalog_services.course_create(
+            category=event.category,
+            slug=RECORDINGS_COURSE_SLUG,
+            title="주간 특강",
+            title_en="Weekly special lectures",
+            summary="매주 열리는 CS리더스포럼 특강의 녹화 영상",
+        )
+    lecture = catalog_services.lecture_create(
+        course=course,
+        title=event.title,
+        title_en=event.title_en,
+        description=event.description,
+    )
+    event.recording = lecture
+    event.save(update_fields=["recording", "updated_at"])
+    return lecture
+
+
+def _recording_watchable(lecture: Lecture) -> bool:
+    video = lecture.video
+    return (
+        lecture.is_visible
+        and lecture.course.is_visible
+        and video is not None
+        and video.current_version_id is not None
+    )
+
+
+def recordings_announce() -> int:
+    """Tell registrants and attendees of each lecture whose recording became watchable.
+
+    The periodic task: it reads the catalog's state instead of hooking into publishing, and
+    marks each lecture told in the same transaction, so a second run tells no one again.
+    """
+    from . import notifications
+
+    told = 0
+    pending = WeeklyLecture.objects.filter(
+        recording__isnull=False, recording_announced_at__isnull=True
+    ).select_related("recording__course", "recording__video")
+    for event in pending:
+        if not _recording_watchable(event.recording):  # type: ignore[arg-type]
+            continue
+        with transaction.atomic():
+            event = WeeklyLecture.objects.select_for_update().get(pk=event.pk)
+            if event.recording_announced_at is not None:
+                continue
+            lecture = event.recording
+            assert lecture is not None
+            url = reverse("catalog:lecture_detail", args=[lecture.course.slug, lecture.position])
+            members = User.objects.filter(
+                event_registrations__event=event,
+                event_registrations__state=RegistrationState.REGISTERED,
+            )
+            for member in members:
+                notifications.notify(
+                    member=member,
+                    kind="recording_published",
+                    event=event,
+                    url=url,
+                    dedupe=f"recording:{event.pk}",
+                )
+                told += 1
+            event.recording_announced_at = timezone.now()
+            event.save(update_fields=["recording_announced_at"])
+    return told
+
+
+@transaction.atomic
+def announcement_publish(*, announcement: Announcement) -> Announcement:
+    """Publish a staff announcement and tell the members who chose to get them by e-mail."""
+    from . import notifications
+    from .models import NotificationPreference
+
+    announcement = Announcement.objects.select_for_update().get(pk=announcement.pk)
+    if announcement.published_at is not None:
+        return announcement
+    announcement.published_at = timezone.now()
+    announcement.save(update_fields=["published_at", "updated_at"])
+    url = reverse("community:announcement_detail", args=[announcement.pk])
+    opted_in = User.objects.filter(
+        is_active=True,
+        pk__in=NotificationPreference.objects.filter(
+            kind="announcement", channel="email", enabled=True
+        ).values("member_id"),
+    )
+    for member in opted_in:
+        notifications.notify(
+            member=member,
+            kind="announcement",
+            title=announcement.title,
+            body=announcement.body,
+            url=url,
+            dedupe=f"announcement:{announcement.pk}",
+        )
+    return announcement

@@ -16,3 +16,8 @@ def reminders_send() -> int:
 @shared_task
 def notification_deliver(notification_id: int) -> list[str]:
     return notifications.notification_deliver(notification_id=notification_id)
+
+
+@shared_task
+def recordings_announce() -> int:
+    return services.recordings_announce()

@@ -24,6 +24,8 @@ urlpatterns = [
     ),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
     path("my/calendar/", views.calendar_settings, name="calendar_settings"),
+    path("announcements/", views.announcement_list, name="announcement_list"),
+    path("announcements/<id:pk>/", views.announcement_detail, name="announcement_detail"),
     path("notifications/", views.notification_list, name="notification_list"),
     path("my/notifications/", views.notification_settings, name="notification_settings"),
     # A signed token, not a session, says who: mail clients post here without a CSRF token.

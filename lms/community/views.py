@@ -204,3 +204,13 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         services.notification_preference_set(member=member, kind=kind, enabled=False)
         done = True
     return render(request, "community/unsubscribe.html", {"label": label, "done": done})
+
+
+def announcement_list(request: HttpRequest) -> HttpResponse:
+    items = list(selectors.announcement_list()[:50])
+    return render(request, "community/announcement_list.html", {"announcements": items})
+
+
+def announcement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    announcement = selectors.announcement_get(pk)
+    return render(request, "community/announcement_detail.html", {"announcement": announcement})

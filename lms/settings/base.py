@@ -485,3 +485,7 @@ CELERY_BEAT_SCHEDULE["community-reminders"] = {
     "task": "lms.community.tasks.reminders_send",
     "schedule": 300.0,
 }
+CELERY_BEAT_SCHEDULE["community-recordings-announce"] = {
+    "task": "lms.community.tasks.recordings_announce",
+    "schedule": 300.0,
+}
