@@ -10,6 +10,7 @@ from django.db import connection, connections
 
 from lms.community import selectors, services
 from lms.community.models import Registration, RegistrationState
+from lms.community.services import registrations
 from lms.core.errors import AppError
 from tests.factories import UserFactory, WeeklyLectureFactory
 
@@ -44,14 +45,14 @@ def run_at_once(*jobs: Callable[[], Any]) -> list[Any]:
 def slow_offer(monkeypatch: pytest.MonkeyPatch) -> None:
     """Widen the window between counting the free places and offering one, so that without
     the event lock both cancellations would surely offer the same place."""
-    has_room = services._has_room
+    has_room = registrations._has_room
 
     def slowly(event: Any) -> bool:
         answer = has_room(event)
         threading.Event().wait(0.2)
         return answer
 
-    monkeypatch.setattr(services, "_has_room", slowly)
+    monkeypatch.setattr(registrations, "_has_room", slowly)
 
 
 @pytest.mark.usefixtures("slow_offer")
