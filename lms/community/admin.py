@@ -2,6 +2,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
@@ -15,12 +16,15 @@ from . import services
 from .models import Announcement, EventSeries, Notification, Registration, WeeklyLecture
 
 PLAN_WEEKS = 12
+# Online links typed without a scheme are https (Django 6's default, asked for now).
+URL_HTTPS = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(EventSeries)
 class EventSeriesAdmin(admin.ModelAdmin):
     list_display = ("title", "category", "weekday", "start_time", "first_date", "last_date")
     actions = ("plan_weeks",)
+    formfield_overrides = URL_HTTPS
 
     @admin.action(description=_("Make the weeks of the next 12 weeks"))
     def plan_weeks(self, request: HttpRequest, queryset: QuerySet[EventSeries]) -> None:
@@ -50,6 +54,7 @@ class WeeklyLectureAdmin(admin.ModelAdmin):
     autocomplete_fields = ("recording", "speaker_member")
     readonly_fields = ("state", "moved_from", "sequence", "series", "series_date")
     inlines = (RegistrationInline,)
+    formfield_overrides = URL_HTTPS
     actions = ("cancel_lectures", "make_recording_lecture")
 
     def save_model(self, request: HttpRequest, obj: WeeklyLecture, form: Any, change: bool) -> None:

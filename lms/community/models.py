@@ -243,6 +243,8 @@ class NotificationDelivery(models.Model):
     )
     channel = models.CharField(max_length=32)
     sent_at = models.DateTimeField(auto_now_add=True)
+    # Not sent: the member chose not to get this kind there, or the source was too chatty.
+    skipped = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

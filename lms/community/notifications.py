@@ -6,6 +6,7 @@ no change anywhere else. Delivery runs in a task after the transaction commits a
 `NotificationDelivery` per channel, so running it twice sends nothing twice.
 """
 
+from datetime import timedelta
 from functools import partial
 from typing import Protocol
 
@@ -13,8 +14,9 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
@@ -141,14 +143,35 @@ def absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
+def _storming(notification: Notification, channel: str) -> bool:
+    """Whether the member already got the most we send in an hour about the same source (one
+    lecture moved again and again, say): the rest still shows in the in-site list."""
+    since = timezone.now() - timedelta(hours=1)
+    same_source = (
+        Q(notification__event_id=notification.event_id)
+        if notification.event_id
+        else Q(notification__kind=notification.kind)
+    )
+    sent = NotificationDelivery.objects.filter(
+        same_source,
+        notification__member_id=notification.member_id,
+        channel=channel,
+        skipped=False,
+        sent_at__gte=since,
+    ).exclude(notification=notification)
+    return sent.count() >= settings.NOTIFICATION_PER_SOURCE_HOURLY
+
+
 class EmailChannel:
     """E-mail through Django's backend: SMTP when configured, the embedded mode's outbox else."""
 
     name = "email"
 
     def wants(self, notification: Notification) -> bool:
-        return bool(notification.member.email) and channel_enabled(
-            notification.member, notification.kind, self.name
+        return (
+            bool(notification.member.email)
+            and channel_enabled(notification.member, notification.kind, self.name)
+            and not _storming(notification, self.name)
         )
 
     def send(self, notification: Notification) -> None:
@@ -198,12 +221,14 @@ def notification_deliver(*, notification_id: int) -> list[str]:
             # The delivery row is claimed before sending: a second run finds it and stops.
             try:
                 with transaction.atomic():
-                    NotificationDelivery.objects.create(
+                    delivery = NotificationDelivery.objects.create(
                         notification=notification, channel=channel.name
                     )
             except IntegrityError:
                 continue
             if not channel.wants(notification):
+                delivery.skipped = True
+                delivery.save(update_fields=["skipped"])
                 continue
             channel.send(notification)
             sent.append(channel.name)

@@ -1,3 +1,5 @@
+import smtplib
+
 from celery import shared_task
 
 from . import notifications, services
@@ -14,10 +16,15 @@ def reminders_send() -> int:
 
 
 @shared_task
-def notification_deliver(notification_id: int) -> list[str]:
-    return notifications.notification_deliver(notification_id=notification_id)
-
-
-@shared_task
 def recordings_announce() -> int:
     return services.recordings_announce()
+
+
+# A mail server that is down or refuses for a while is worth trying again; nothing else is.
+@shared_task(
+    autoretry_for=(smtplib.SMTPException, ConnectionError),
+    retry_backoff=30,
+    max_retries=6,
+)
+def notification_deliver(notification_id: int) -> list[str]:
+    return notifications.notification_deliver(notification_id=notification_id)

@@ -489,3 +489,5 @@ CELERY_BEAT_SCHEDULE["community-recordings-announce"] = {
     "task": "lms.community.tasks.recordings_announce",
     "schedule": 300.0,
 }
+# At most this many e-mails an hour to one member about one source (a lecture, or a kind).
+NOTIFICATION_PER_SOURCE_HOURLY = env.int("NOTIFICATION_PER_SOURCE_HOURLY", default=5)

@@ -143,3 +143,27 @@ def test_the_header_shows_the_unread_count_and_reading_clears_it(event, client):
     assert 'class="unread-count"' in page
     client.post("/notifications/")
     assert 'class="unread-count"' not in client.get("/").content.decode()
+
+
+def test_a_lecture_moved_again_and_again_emails_a_bounded_number_of_times(
+    event, member, settings, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATION_PER_SOURCE_HOURLY = 3
+    register(event, member, django_capture_on_commit_callbacks)
+    for hours in range(1, 7):
+        with django_capture_on_commit_callbacks(execute=True):
+            services.event_move(event=event, starts_at=event.starts_at + timedelta(hours=hours))
+    assert Notification.objects.filter(member=member, kind="event_moved").count() == 6
+    assert len(mail.outbox) == 3  # the registration and two moves
+    assert NotificationDelivery.objects.filter(skipped=True).count() == 4
+
+
+def test_the_periodic_tasks_run_twice_change_nothing_the_second_time(event, member):
+    from lms.community import tasks
+
+    services.registration_register(event=event, member=member)
+    with time_machine.travel(event.starts_at - timedelta(hours=2), tick=False):
+        assert tasks.reminders_send.apply().get() == 1
+        assert tasks.reminders_send.apply().get() == 0
+        assert tasks.offers_expire.apply().get() == 0
+        assert tasks.recordings_announce.apply().get() == 0
