@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import close_quietly, signed_in_context
+from tests.browser.test_csp import assert_no_violation, watch_csp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +36,13 @@ def lecture(transactional_db, eager_tasks):
 
 def test_a_member_registers_and_cancels(member_page: Page, lecture):
     page = member_page
+    violations = watch_csp(page)
+    page.goto("/")
+    expect(page.locator(".weekly-when")).to_contain_text(re.compile(r"\d+월 \d+일 \(.\) 오후 7:00"))
+    shot(page, "home")
+    page.get_by_role("link", name="특강 전체 보기").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("주간 특강")
+    shot(page, "list")
     page.goto("/")
     page.get_by_role("link", name=lecture.title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(lecture.title)
@@ -49,6 +57,7 @@ def test_a_member_registers_and_cancels(member_page: Page, lecture):
     expect(page.get_by_text("신청을 취소했습니다.")).to_be_visible()
     expect(page.get_by_role("button", name="참가 신청")).to_be_visible()
     shot(page, "cancelled")
+    assert_no_violation(page, violations)
 
 
 def test_a_waitlisted_member_is_offered_the_place_and_takes_it(
