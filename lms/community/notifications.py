@@ -163,7 +163,8 @@ def _storming(notification: Notification, channel: str) -> bool:
 
 
 class EmailChannel:
-    """E-mail through Django's backend: SMTP when configured, the embedded mode's outbox else."""
+    """E-mail through Django's backend: SMTP when configured, else the embedded mode's outbox
+    (its console backend), as every other mail of the platform."""
 
     name = "email"
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("announcements/", views.announcement_list, name="announcement_list"),
     path("announcements/<id:pk>/", views.announcement_detail, name="announcement_detail"),
     path("notifications/", views.notification_list, name="notification_list"),
+    path("notifications/<id:pk>/", views.notification_open, name="notification_open"),
     path("my/notifications/", views.notification_settings, name="notification_settings"),
     # A signed token, not a session, says who: mail clients post here without a CSRF token.
     path(

@@ -16,7 +16,13 @@ from lms.core.errors import AppError
 from lms.core.web import staff_required
 
 from . import calendars, notifications, selectors, services
-from .models import NotificationKind, Registration, RegistrationState, WeeklyLecture
+from .models import (
+    Notification,
+    NotificationKind,
+    Registration,
+    RegistrationState,
+    WeeklyLecture,
+)
 
 
 def event_list(request: HttpRequest) -> HttpResponse:
@@ -166,6 +172,14 @@ def notification_list(request: HttpRequest) -> HttpResponse:
         return redirect("community:notification_list")
     items = selectors.notification_list(member)  # type: ignore[arg-type]
     return render(request, "community/notification_list.html", {"notifications": items})
+
+
+@login_required
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow a notification's link, marking it read on the way (the member's own only)."""
+    notification = get_object_or_404(Notification, pk=pk, member=request.user)
+    services.notifications_mark_read(member=request.user, notification_ids=[notification.pk])  # type: ignore[arg-type]
+    return redirect(notification.url or "community:notification_list")
 
 
 @login_required

@@ -167,3 +167,17 @@ def test_the_periodic_tasks_run_twice_change_nothing_the_second_time(event, memb
         assert tasks.reminders_send.apply().get() == 0
         assert tasks.offers_expire.apply().get() == 0
         assert tasks.recordings_announce.apply().get() == 0
+
+
+def test_opening_a_notification_marks_it_read_and_follows_its_link(event, member, client):
+    other = UserFactory()
+    services.registration_register(event=event, member=member)
+    note = Notification.objects.get(member=member)
+    client.force_login(other)
+    assert client.get(f"/notifications/{note.pk}/").status_code == 404
+    client.force_login(member)
+    response = client.get(f"/notifications/{note.pk}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/events/{event.slug}/"
+    note.refresh_from_db()
+    assert note.read_at is not None

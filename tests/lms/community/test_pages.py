@@ -152,3 +152,12 @@ def test_the_notification_settings_page_saves_choices(member_client, member):
     member_client.post("/my/notifications/", {"reminder_hour": "on"})
     assert channel_enabled(member, "reminder_hour") is True
     assert channel_enabled(member, "reminder_day") is False
+
+
+def test_member_pages_keep_their_queries_bounded(event, members, django_assert_max_num_queries):
+    for m in members:
+        services.registration_register(event=event, member=m)
+    client = login(members[-1])
+    for url in (f"/events/{event.slug}/", "/events/", "/notifications/", "/my/notifications/"):
+        with django_assert_max_num_queries(16):
+            assert client.get(url).status_code == 200, url
