@@ -152,3 +152,14 @@ def announcement_get(pk: int) -> Announcement:
     if announcement is None:
         raise Http404
     return announcement
+
+
+def registration_open(event: WeeklyLecture) -> bool:
+    """Whether the page offers the register button (the service decides for real)."""
+    now = timezone.now()
+    return (
+        not event.is_cancelled
+        and event.starts_at > now
+        and now < event.closes_at
+        and (event.registration_opens_at is None or event.registration_opens_at <= now)
+    )

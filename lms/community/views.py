@@ -46,6 +46,7 @@ def _detail_context(request: HttpRequest, event: WeeklyLecture) -> dict[str, Any
             else None
         ),
         "online_link": selectors.online_link_for(event=event, registration=registration),
+        "registration_open": selectors.registration_open(event),
     }
 
 

@@ -161,3 +161,14 @@ def test_member_pages_keep_their_queries_bounded(event, members, django_assert_m
     for url in (f"/events/{event.slug}/", "/events/", "/notifications/", "/my/notifications/"):
         with django_assert_max_num_queries(16):
             assert client.get(url).status_code == 200, url
+
+
+def test_a_closed_or_past_lecture_offers_no_register_button(member):
+    client = login(member)
+    for event in (
+        WeeklyLectureFactory(starts_at=timezone.now() - timedelta(days=1)),
+        WeeklyLectureFactory(registration_closes_at=timezone.now() - timedelta(minutes=1)),
+    ):
+        page = client.get(f"/events/{event.slug}/").content.decode()
+        assert "지금은 신청을 받지 않습니다." in page
+        assert f"/events/{event.slug}/register/" not in page
