@@ -58,7 +58,7 @@ def event_ics(lecture: WeeklyLecture, *, url: str, method: str = "PUBLISH") -> b
     cal = _calendar(method=method)
     cal.add_component(_event(lecture, url=url))
     cal.add_missing_timezones()
-    return cal.to_ical()
+    return bytes(cal.to_ical())
 
 
 def feed_ics(lectures: Iterable[tuple[WeeklyLecture, str]], *, name: str) -> bytes:
@@ -67,4 +67,4 @@ def feed_ics(lectures: Iterable[tuple[WeeklyLecture, str]], *, name: str) -> byt
     for lecture, url in lectures:
         cal.add_component(_event(lecture, url=url))
     cal.add_missing_timezones()
-    return cal.to_ical()
+    return bytes(cal.to_ical())

@@ -140,7 +140,7 @@ def unsubscribe_token(member: User, kind: str) -> str:
 
 
 def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+    return str(settings.SITE_URL).rstrip("/") + path
 
 
 def _storming(notification: Notification, channel: str) -> bool:
@@ -159,7 +159,7 @@ def _storming(notification: Notification, channel: str) -> bool:
         skipped=False,
         sent_at__gte=since,
     ).exclude(notification=notification)
-    return sent.count() >= settings.NOTIFICATION_PER_SOURCE_HOURLY
+    return sent.count() >= int(settings.NOTIFICATION_PER_SOURCE_HOURLY)
 
 
 class EmailChannel:
