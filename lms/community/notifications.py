@@ -6,7 +6,7 @@ no change anywhere else. Delivery runs in a task after the transaction commits a
 `NotificationDelivery` per channel, so running it twice sends nothing twice.
 """
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Protocol
 
@@ -40,9 +40,12 @@ EMAIL_DEFAULTS: dict[str, bool] = {kind: True for kind in NotificationKind.value
 }
 
 
-def _texts(kind: str, event: WeeklyLecture | None) -> tuple[str, str]:
+def _texts(
+    kind: str, event: WeeklyLecture | None, until: datetime | None = None
+) -> tuple[str, str]:
     title = event.title if event else ""
     when = korean_datetime(event.starts_at) if event else ""
+    until_text = korean_datetime(until) if until else ""
     texts = {
         "registration_confirmed": (
             _("Registered: %(title)s"),
@@ -54,7 +57,10 @@ def _texts(kind: str, event: WeeklyLecture | None) -> tuple[str, str]:
         ),
         "waitlist_offer": (
             _("A place for you: %(title)s"),
-            _("A place at %(title)s (%(when)s) has freed up. Confirm it before the offer ends."),
+            _(
+                "A place at %(title)s (%(when)s) has freed up. Confirm it on the lecture's page "
+                "by %(until)s, or it goes to the next member."
+            ),
         ),
         "reminder_day": (
             _("Tomorrow: %(title)s"),
@@ -78,7 +84,7 @@ def _texts(kind: str, event: WeeklyLecture | None) -> tuple[str, str]:
         ),
     }
     subject, body = texts.get(kind, ("%(title)s", ""))
-    return subject % {"title": title}, body % {"title": title, "when": when}
+    return subject % {"title": title}, body % {"title": title, "when": when, "until": until_text}
 
 
 def notify(
@@ -90,13 +96,15 @@ def notify(
     title: str = "",
     body: str = "",
     url: str = "",
+    until: datetime | None = None,
 ) -> Notification | None:
     """Tell `member` once per `dedupe` key; returns None when that was already done.
 
-    Texts are written in Korean (the members' language) unless given.
+    Texts are written in Korean (the members' language) unless given; `until` is the end of
+    an offer.
     """
     with translation.override(settings.LANGUAGE_CODE):
-        default_title, default_body = _texts(kind, event)
+        default_title, default_body = _texts(kind, event, until)
     if event is not None and not url:
         url = reverse("community:event_detail", args=[event.slug])
     try:

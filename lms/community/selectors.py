@@ -13,6 +13,7 @@ from .models import (
     Announcement,
     CalendarFeed,
     Notification,
+    NotificationPreference,
     Registration,
     RegistrationState,
     WeeklyLecture,
@@ -162,4 +163,13 @@ def registration_open(event: WeeklyLecture) -> bool:
         and event.starts_at > now
         and now < event.closes_at
         and (event.registration_opens_at is None or event.registration_opens_at <= now)
+    )
+
+
+def notification_choices(member: User, channel: str = "email") -> dict[str, bool]:
+    """The kinds the member decided about on `channel` (the others keep their default)."""
+    return dict(
+        NotificationPreference.objects.filter(member=member, channel=channel).values_list(
+            "kind", "enabled"
+        )
     )

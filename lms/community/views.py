@@ -195,8 +195,9 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
             )
         messages.success(request, _("Your e-mail choices are saved."))
         return redirect("community:notification_settings")
+    chosen = selectors.notification_choices(member)  # type: ignore[arg-type]
     kinds = [
-        (kind, label, notifications.channel_enabled(member, kind))  # type: ignore[arg-type]
+        (kind, label, chosen.get(kind, notifications.EMAIL_DEFAULTS.get(kind, True)))
         for kind, label in NotificationKind.choices
     ]
     return render(request, "community/notification_settings.html", {"kinds": kinds})

@@ -132,6 +132,7 @@ def _offer_free_places(event: WeeklyLecture, now: datetime) -> list[Registration
             kind="waitlist_offer",
             event=event,
             dedupe=f"offer:{nxt.pk}:{expires.timestamp()}",
+            until=expires,
         )
         offered.append(nxt)
     return offered

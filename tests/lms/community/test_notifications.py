@@ -9,6 +9,7 @@ from icalendar import Calendar
 
 from lms.community import notifications, services
 from lms.community.models import Notification, NotificationDelivery
+from lms.core.dates import korean_datetime
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_tasks")]
@@ -131,7 +132,9 @@ def test_a_waitlist_offer_is_told(event, members, django_capture_on_commit_callb
         register(event, m, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         services.registration_cancel(event=event, member=a)
-    assert Notification.objects.filter(member=c, kind="waitlist_offer").count() == 1
+    (offer,) = Notification.objects.filter(member=c, kind="waitlist_offer")
+    until = korean_datetime(event.registrations.get(member=c).offer_expires_at)
+    assert f"{until}까지 특강 페이지에서 확정하지 않으면" in offer.body
     assert any(m.to == [c.email] and "자리" in m.subject for m in mail.outbox)
 
 
