@@ -172,3 +172,17 @@ def test_a_closed_or_past_lecture_offers_no_register_button(member):
         page = client.get(f"/events/{event.slug}/").content.decode()
         assert "지금은 신청을 받지 않습니다." in page
         assert f"/events/{event.slug}/register/" not in page
+
+
+def test_the_event_page_in_english(client):
+    event = WeeklyLectureFactory(
+        title="고객은 목마르다",
+        title_en="Thirsty customers",
+        starts_at=datetime(2026, 12, 10, 19, tzinfo=ZoneInfo("Asia/Seoul")),
+    )
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    with time_machine.travel(datetime(2026, 12, 8, 12, tzinfo=ZoneInfo("Asia/Seoul"))):
+        page = client.get(f"/events/{event.slug}/").content.decode()
+    assert "Thirsty customers" in page
+    assert "Thu, Dec 10, 2026, 7:00 PM" in page
+    assert "Sign in to register." in page
