@@ -53,10 +53,19 @@ def _event(lecture: WeeklyLecture, *, url: str) -> Event:
     return entry
 
 
-def event_ics(lecture: WeeklyLecture, *, url: str, method: str = "PUBLISH") -> bytes:
-    """One lecture as an .ics file (`method="REQUEST"`/`"CANCEL"` for an e-mailed invitation)."""
+def event_ics(
+    lecture: WeeklyLecture, *, url: str, method: str = "PUBLISH", attendee: str = ""
+) -> bytes:
+    """One lecture as an .ics file; an e-mailed invitation (`method="REQUEST"` or `"CANCEL"`,
+    RFC 5546) names its recipient as the attendee, as mail clients expect."""
     cal = _calendar(method=method)
-    cal.add_component(_event(lecture, url=url))
+    entry = _event(lecture, url=url)
+    if attendee:
+        address = vCalAddress(f"mailto:{attendee}")
+        address.params["role"] = vText("REQ-PARTICIPANT")
+        address.params["partstat"] = vText("ACCEPTED")
+        entry.add("attendee", address)
+    cal.add_component(entry)
     cal.add_missing_timezones()
     return bytes(cal.to_ical())
 

@@ -209,7 +209,9 @@ class EmailChannel:
             "event_cancelled",
         ):
             method = "CANCEL" if event.is_cancelled else "REQUEST"
-            ics = calendars.event_ics(event, url=absolute(notification.url), method=method)
+            ics = calendars.event_ics(
+                event, url=absolute(notification.url), method=method, attendee=member.email
+            )
             message.attach("invite.ics", ics, f"text/calendar; charset=utf-8; method={method}")
         message.send()
 

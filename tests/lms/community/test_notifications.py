@@ -35,6 +35,8 @@ def test_registering_tells_the_member_in_site_and_by_email_with_an_invitation(
     assert "method=REQUEST" in mimetype
     (entry,) = Calendar.from_ical(body).walk("VEVENT")
     assert entry["UID"] == event.calendar_uid
+    assert str(entry["ATTENDEE"]) == f"mailto:{member.email}"
+    assert str(entry["ORGANIZER"]).startswith("mailto:")
 
 
 def test_delivering_twice_sends_one_email(event, member, django_capture_on_commit_callbacks):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from lms.community import services
 from lms.community.models import RegistrationState
@@ -181,7 +181,11 @@ def test_the_event_page_in_english(client):
         starts_at=datetime(2026, 12, 10, 19, tzinfo=ZoneInfo("Asia/Seoul")),
     )
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    with time_machine.travel(datetime(2026, 12, 8, 12, tzinfo=ZoneInfo("Asia/Seoul"))):
+    # The middleware leaves English active in this thread: give Korean back afterwards.
+    with (
+        translation.override("ko"),
+        time_machine.travel(datetime(2026, 12, 8, 12, tzinfo=ZoneInfo("Asia/Seoul"))),
+    ):
         page = client.get(f"/events/{event.slug}/").content.decode()
     assert "Thirsty customers" in page
     assert "Thu, Dec 10, 2026, 7:00 PM" in page

@@ -4,6 +4,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import translation
 from icalendar import Calendar
 
 from lms.community import services
@@ -60,6 +61,7 @@ def test_a_moved_week_keeps_its_week_and_raises_the_sequence(series):
     assert series.events.count() == 1
 
 
+@translation.override("ko")
 def test_korean_order_of_a_date():
     when = datetime(2026, 12, 3, 19, 0, tzinfo=SEOUL)
     assert korean_datetime(when) == "2026년 12월 3일 (목) 오후 7:00"
