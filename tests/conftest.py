@@ -20,6 +20,16 @@ def staff(db):
 
 
 @pytest.fixture
+def eager_tasks():
+    """Celery tasks enqueued after commit run at once in this process (mail goes to locmem)."""
+    from lms.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
 def member_client(member) -> Client:
     client = Client()
     client.force_login(member)

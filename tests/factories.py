@@ -103,3 +103,22 @@ def give_ready_videos(course: Course) -> None:
     """Attach a ready video (rows only) to every lecture of `course`."""
     asset = ready_video_asset()
     course.lectures.update(video=asset)
+
+
+class WeeklyLectureFactory(factory.django.DjangoModelFactory):
+    """A published special lecture a week from now at 19:00 Asia/Seoul."""
+
+    class Meta:
+        model = "community.WeeklyLecture"
+
+    slug = factory.Sequence(lambda n: f"special-{n}")
+    title = factory.Sequence(lambda n: f"주간 특강 {n}")
+    category = factory.SubFactory(CategoryFactory)
+    starts_at = factory.LazyFunction(
+        lambda: (
+            timezone.localtime().replace(hour=19, minute=0, second=0, microsecond=0)
+            + timedelta(days=7)
+        )
+    )
+    status = Status.PUBLISHED
+    publish_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=1))

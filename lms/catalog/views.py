@@ -6,7 +6,7 @@ from django.shortcuts import render
 
 from lms.certificates import selectors as certificate_selectors
 from lms.certificates.services import certificates_issue_for
-from lms.community.selectors import weekly_lecture_upcoming
+from lms.community.selectors import announcement_latest, weekly_lecture_upcoming
 from lms.learning import selectors as learning_selectors
 
 from . import selectors
@@ -25,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
             else []
         ),
         "weekly": weekly_lecture_upcoming(),
+        "announcement": announcement_latest(),
         "categories": selectors.category_list(),
         "newest": list(selectors.course_list()[:HOME_NEWEST_COURSES]),
         "bundles": list(selectors.bundle_list()[:2]),

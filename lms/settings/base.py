@@ -93,6 +93,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "lms.core.context_processors.site",
+                "lms.community.context_processors.notifications",
             ],
         },
     },
@@ -473,3 +474,27 @@ CELERY_BEAT_SCHEDULE["certificates-issue-pending"] = {
     "task": "lms.certificates.tasks.certificates_sync",
     "schedule": 300.0,
 }
+
+# Special lectures (lms/community). The UID domain names this platform in calendar entries and
+# must never change once members subscribed: their calendars would duplicate every entry.
+CALENDAR_UID_DOMAIN = env.str("CALENDAR_UID_DOMAIN", default="cs-leaders-forum.kr")
+# How long a waitlisted member has to take a freed place (shorter when the lecture is nearer).
+EVENT_OFFER_HOURS = env.int("EVENT_OFFER_HOURS", default=24)
+# The online link shows to registered members from this many minutes before the start.
+EVENT_ONLINE_LINK_LEAD_MINUTES = env.int("EVENT_ONLINE_LINK_LEAD_MINUTES", default=30)
+CELERY_BEAT_SCHEDULE["community-offers-expire"] = {
+    "task": "lms.community.tasks.offers_expire",
+    "schedule": 300.0,
+}
+# The platform's public address, for links in e-mails and calendar entries.
+SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+CELERY_BEAT_SCHEDULE["community-reminders"] = {
+    "task": "lms.community.tasks.reminders_send",
+    "schedule": 300.0,
+}
+CELERY_BEAT_SCHEDULE["community-recordings-announce"] = {
+    "task": "lms.community.tasks.recordings_announce",
+    "schedule": 300.0,
+}
+# At most this many e-mails an hour to one member about one source (a lecture, or a kind).
+NOTIFICATION_PER_SOURCE_HOURLY = env.int("NOTIFICATION_PER_SOURCE_HOURLY", default=5)

@@ -1,4 +1,8 @@
+from datetime import datetime
+
 from django import template
+
+from lms.core import dates
 
 register = template.Library()
 
@@ -12,3 +16,11 @@ def duration(seconds: int | float | None) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}"
     return f"{minutes}:{secs:02d}"
+
+
+@register.filter
+def korean_datetime(value: datetime | None, arg: str = "") -> str:
+    """{{ when|korean_datetime }} → 2026년 12월 3일 (목) 오후 7:00; "short" leaves out the year."""
+    if value is None:
+        return ""
+    return dates.korean_datetime(value, year=arg != "short")
