@@ -55,7 +55,6 @@ urlpatterns = [
     path("play/", include("lms.media.urls")),
     path("handouts/<id:attachment_id>/", studio_views.handout_download, name="handout_download"),
     path("", include("lms.certificates.urls")),
-
     path("", include("lms.community.urls")),
     path("", include("lms.accounts.urls")),
     path("", include("lms.catalog.urls")),

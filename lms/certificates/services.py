@@ -124,6 +124,16 @@ def certificates_issue_for(*, user: User) -> list[Certificate]:
     return issued
 
 
+def certificates_issue_on_completion(sender: Any, *, user: User, **kwargs: Any) -> None:
+    """`learning.signals.courses_completed` receiver: issue at once what the completion
+    earned. A failure here loses nothing (the periodic task catches up), so it is logged,
+    never raised into the heartbeat that completed the course."""
+    try:
+        certificates_issue_for(user=user)
+    except Exception:
+        log.exception("Certificates for member %s wait for the periodic task", user.pk)
+
+
 def certificates_issue_pending(*, limit: int = 500) -> int:
     """For the periodic task: issue to every member with a completion that has no
     certificate yet (up to `limit` members a run). Returns how many were issued; running it

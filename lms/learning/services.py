@@ -504,7 +504,18 @@ def _record_locked(
         credit.save(update_fields=["clock"])
     if completed_courses:
         _progress_refresh(user=user, course_ids=completed_courses, now=now, locked=locked_courses)
+        _completed_after_commit(user, completed_courses)
     return results
+
+
+def _completed_after_commit(user: User, course_ids: set[int]) -> None:
+    """Tell other apps (`signals.courses_completed`) once the completion is stored, outside
+    the heartbeat's locks."""
+    from .signals import courses_completed
+
+    transaction.on_commit(
+        lambda: courses_completed.send(sender=CourseProgress, user=user, course_ids=course_ids)
+    )
 
 
 def _threshold_reached(row: LectureProgress, lecture: Lecture, policy: rules.Policy) -> bool:
@@ -553,6 +564,7 @@ def progress_settle_deferred(*, user: User, course: Course, now: datetime | None
         completed += 1
     if completed:
         _progress_refresh(user=user, course_ids={course.pk}, now=now)
+        _completed_after_commit(user, {course.pk})
     return completed
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_delete, post_save, pre_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from rest_framework.authtoken.models import Token
 
 from lms.accounts.models import User
@@ -14,6 +14,10 @@ from lms.catalog.models import Course, Lecture
 
 from .auth import key_epoch_bump
 from .selectors import visible_lectures
+
+#: Sent after the commit that completed a course for a member (`user`, `course_ids`): what
+#: follows from a completion in other apps (a certificate) listens here.
+courses_completed = Signal()
 
 
 def member_keys_end(user: User) -> None:

@@ -194,3 +194,16 @@ def test_a_completion_reset_elsewhere_is_revoked_by_the_periodic_task(short_cour
     assert certificates_sync() == {"revoked": 0, "issued": 0}
     certificate.refresh_from_db()
     assert certificate.revoked_at is not None and certificate.revoked_by is None
+
+
+def test_the_heartbeat_that_completes_a_course_issues_its_certificate_after_commit(
+    short_course, django_capture_on_commit_callbacks
+):
+    """No page visit and no periodic task: the completion's own commit issues it."""
+    member = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        complete_course(member, short_course)
+
+    assert callbacks
+    [certificate] = Certificate.objects.filter(user=member)
+    assert certificate.course == short_course
