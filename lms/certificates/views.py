@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from lms.accounts import services as account_services
+from lms.community import selectors as community_selectors
 from lms.core.errors import AppError
 from lms.core.web import add_app_error
 
@@ -114,14 +115,15 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def profile_public(request: HttpRequest, handle: str) -> HttpResponse:
-    """A member's opt-in public profile: completed courses with their certificates and, for
-    instructors, the courses they teach. Nothing private."""
+    """A member's opt-in public profile: completed courses with their certificates, the special
+    lectures they attended and, for instructors, the courses they teach. Nothing private."""
     member = selectors.public_profile_get(handle=handle)
     context = {
         "member": member,
         "links": [line for line in member.links.splitlines() if line],
         "certificates": selectors.public_profile_certificates(user=member),
         "courses_taught": selectors.public_profile_courses_taught(user=member),
+        "lectures_attended": community_selectors.lectures_attended(member),
     }
     response = render(request, "certificates/profile_public.html", context)
     response["Cache-Control"] = "no-cache"

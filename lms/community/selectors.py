@@ -125,6 +125,16 @@ def member_event_list(member: User) -> list[WeeklyLecture]:
     )
 
 
+def lectures_attended(member: User) -> list[WeeklyLecture]:
+    """The published special lectures staff marked `member` as attending, latest first (a
+    public profile shows them)."""
+    return list(
+        _visible()
+        .filter(registrations__member=member, registrations__attended=True)
+        .order_by("-starts_at")
+    )
+
+
 def calendar_feed_by_token(token: str) -> CalendarFeed:
     feed = CalendarFeed.objects.select_related("member").filter(token=token).first()
     if feed is None or not feed.member.is_active:

@@ -21,8 +21,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core import signing
-from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import F
 from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -34,6 +33,7 @@ from rest_framework.request import Request
 from lms.accounts.models import User
 from lms.core.expiring import ExpiringMap
 
+from . import progress_sql
 from .models import MemberCredit
 
 HEARTBEAT_KEYWORD = "Heartbeat"
@@ -54,16 +54,6 @@ def heartbeat_key_make(user: User) -> str:
 def _epoch(user_id: int) -> int:
     found = MemberCredit.objects.filter(user_id=user_id).values_list("key_epoch", flat=True)
     return found.first() or 0
-
-
-def _active_member_with_epoch(user_id: int) -> User | None:
-    """The active member `user_id` with `.key_epoch` (0 before any was set), in one query."""
-    epoch = MemberCredit.objects.filter(user_id=OuterRef("pk")).values("key_epoch")
-    return (
-        User.objects.filter(pk=user_id, is_active=True)
-        .annotate(key_epoch=Coalesce(Subquery(epoch), 0))
-        .first()
-    )
 
 
 def key_epoch_bump(user: User) -> None:
@@ -126,12 +116,13 @@ def heartbeat_key_user(key: str) -> KeyHolder | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), int):
         return None
-    user = _active_member_with_epoch(data["u"])
-    if user is None:
+    found = progress_sql.active_member_with_epoch(data["u"])
+    if found is None:
         return None
+    user, epoch = found
     if not constant_time_compare(_fingerprint(user), str(data.get("f", ""))):
         return None
-    if data.get("e", 0) != user.key_epoch:  # type: ignore[attr-defined]
+    if data.get("e", 0) != epoch:
         return None
     holder = KeyHolder(user, datetime.fromtimestamp(signed, tz=UTC))
     recent_keys.put(key, holder, expires_in=signed + max_age - time.time())

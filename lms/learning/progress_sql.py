@@ -1,9 +1,12 @@
-"""The three statements of the usual heartbeat, as literal SQL.
+"""The statements of the usual heartbeat, as literal SQL.
 
 Every watching member sends a heartbeat about every 30 s, and the ORM's compiling of these
-three statements cost more CPU than the rest of the heartbeat's own work (figures in
+statements cost more CPU than the rest of the heartbeat's own work (figures in
 docs/performance.md). Everything rarer (a new row, a completion, a new player session) goes
 through the ORM in `services.py`.
+
+Reads (the player's key, once a minute per member and web process): every `accounts_user`
+column of the member, if active, with `learning_membercredit.key_epoch`.
 
 Reads (one SELECT): the member's `learning_lectureprogress` row of one lecture, every column,
 with the member's `learning_membercredit.clock`.
@@ -20,7 +23,9 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
+
+from lms.accounts.models import User
 
 from .models import LectureProgress, MemberCredit
 
@@ -51,6 +56,12 @@ _UPDATE_PROGRESS = (
     " WHERE id = %s AND updated_at = %s"
 )
 _UPDATE_CLOCK = "UPDATE learning_membercredit SET clock = %s WHERE user_id = %s AND clock = %s"
+
+_MEMBER = (
+    "SELECT u.*, COALESCE(mc.key_epoch, 0) AS key_epoch FROM accounts_user u"
+    " LEFT OUTER JOIN learning_membercredit mc ON mc.user_id = u.id"
+    " WHERE u.id = %s AND u.is_active"
+)
 
 _fields = {f.attname: f for f in LectureProgress._meta.concrete_fields}
 _clock = MemberCredit._meta.get_field("clock")
@@ -111,3 +122,34 @@ def clock_move(*, user_id: int, read: datetime, to: datetime) -> bool:
     with connection.cursor() as cursor:
         cursor.execute(_UPDATE_CLOCK, [prep(to, connection), user_id, prep(read, connection)])
         return bool(cursor.rowcount == 1)
+
+
+_user_timestamps = {
+    f.attname for f in User._meta.concrete_fields if isinstance(f, models.DateTimeField)
+}
+_user_booleans = {
+    f.attname for f in User._meta.concrete_fields if isinstance(f, models.BooleanField)
+}
+
+
+def active_member_with_epoch(user_id: int) -> tuple[User, int] | None:
+    """The active member `user_id` (a model instance, as the ORM loads it) and their
+    heartbeat key epoch (0 before any was set), or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MEMBER, [user_id])
+        values = cursor.fetchone()
+        names = [column[0] for column in cursor.description]
+    if values is None:
+        return None
+    *columns, epoch = zip(names, values, strict=True)
+    loaded = {}
+    for name, value in columns:
+        if name in _user_timestamps:
+            value = _timestamp(value)
+        elif name in _user_booleans and value is not None:
+            value = bool(value)  # SQLite's 0 and 1
+        loaded[name] = value
+    user = User(**loaded)
+    user._state.adding = False
+    user._state.db = connection.alias
+    return user, int(epoch[1])

@@ -120,12 +120,10 @@ else:
     )
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # Parameters bound by the server, not spliced into the SQL text, and a statement a
-        # connection runs for the fifth time prepared (Django turns psycopg's preparing
-        # off by default): PostgreSQL stops parsing and planning the same statements on
-        # every request. Measured on the 2-core machine (the heartbeat's SELECT and UPDATE,
-        # 2,000 each, scripts/bench_heartbeats.py's data): PostgreSQL CPU 0.63-0.74 ms ->
-        # 0.14-0.21 ms per pair, client CPU 0.24-0.30 -> 0.13-0.20 ms. Behind PgBouncer in
-        # transaction mode, set its max_prepared_statements, or DB_PREPARE_THRESHOLD=none.
+        # connection runs for the fifth time prepared (Django turns psycopg's preparing off by
+        # default): PostgreSQL stops parsing and planning the heartbeat's statements on every
+        # request (figures: docs/performance.md). Behind PgBouncer in transaction mode, set
+        # its max_prepared_statements, or DB_PREPARE_THRESHOLD=none.
         DATABASES["default"].setdefault("OPTIONS", {})
         DATABASES["default"]["OPTIONS"].setdefault(
             "server_side_binding", env.bool("DB_SERVER_SIDE_BINDING", default=True)

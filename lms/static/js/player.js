@@ -399,8 +399,8 @@ function sendNow({ keepalive = false } = {}) {
 }
 
 let flushing = false;
-// The key the page was rendered with (see lms/learning/auth.py): the server's short path for
-// heartbeats; null → the session cookie and the CSRF header.
+// The key the page was rendered with (see lms/learning/auth.py): checked without the session;
+// null → the session cookie and the CSRF header.
 let heartbeatKey = config.heartbeatKey || null;
 
 function sendReports(batch, keepalive) {

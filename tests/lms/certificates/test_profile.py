@@ -1,6 +1,7 @@
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from lms.accounts.models import User
 from lms.certificates import services
@@ -133,3 +134,30 @@ def test_a_name_changed_after_issue_does_not_change_the_certificate(
     save_profile(member_client, certificate_name="김철수")
     certificate.refresh_from_db()
     assert certificate.name == "홍길동"
+
+
+def test_the_public_profile_lists_the_special_lectures_attended_and_no_other(db):
+    from lms.community.models import Registration, RegistrationState
+    from tests.factories import WeeklyLectureFactory
+
+    member = UserFactory(profile_public=True, profile_handle="member-attended")
+    attended = WeeklyLectureFactory(title="콜센터 코칭의 기술")
+    missed = WeeklyLectureFactory(title="상담 품질 지표")
+    for event, came in ((attended, True), (missed, False)):
+        Registration.objects.create(
+            event=event,
+            member=member,
+            state=RegistrationState.REGISTERED,
+            queued_at=timezone.now(),
+            attended=came,
+        )
+
+    html = (
+        Client()
+        .get(reverse("certificates:profile_public", args=["member-attended"]))
+        .content.decode()
+    )
+
+    assert "참석한 특강" in html
+    assert "콜센터 코칭의 기술" in html
+    assert "상담 품질 지표" not in html

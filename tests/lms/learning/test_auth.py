@@ -1,5 +1,5 @@
-"""The player's signed heartbeat key and the short path that answers header-authenticated
-heartbeats before the session middleware."""
+"""The player's signed heartbeat key: who it names, when it stops working, and that a request
+carrying it never reads the session."""
 
 import json
 import time
@@ -12,6 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from lms.learning.auth import heartbeat_key_make, recent_keys
@@ -216,3 +217,26 @@ def test_sign_out_password_change_and_deactivation_end_api_tokens(member, lectur
     response = api.post(HEARTBEATS_URL, body, content_type="application/json")
     assert response.status_code in (401, 403)
     assert not Token.objects.filter(user=member).exists()
+
+
+def test_the_member_read_for_a_key_is_the_member_the_orm_loads(member):
+    """progress_sql's literal SELECT of the key's member gives the ORM's instance (every
+    field: timestamps and booleans included, on SQLite and PostgreSQL), and the key epoch."""
+    from lms.accounts.models import User
+    from lms.learning.auth import key_epoch_bump
+    from lms.learning.models import MemberCredit
+    from lms.learning.progress_sql import active_member_with_epoch
+
+    member.last_login = timezone.now()
+    member.save()
+    key_epoch_bump(member)
+    built, epoch = active_member_with_epoch(member.pk)
+    loaded = User.objects.get(pk=member.pk)
+
+    names = [f.attname for f in User._meta.concrete_fields]
+    assert {n: getattr(built, n) for n in names} == {n: getattr(loaded, n) for n in names}
+    assert (built._state.adding, built._state.db) == (False, "default")
+    assert epoch >= 1
+    assert epoch == MemberCredit.objects.get(user=member).key_epoch
+    User.objects.filter(pk=member.pk).update(is_active=False)
+    assert active_member_with_epoch(member.pk) is None
