@@ -251,7 +251,8 @@ def _may_complete(
 
 def _course_progress_refresh(
     *, user: User, course_id: int, now: datetime, locked: CourseProgress | None = None
-) -> None:
+) -> bool:
+    """Recompute the member's progress in the course; whether this completed it."""
     row = locked or _lock_or_create(CourseProgress, user=user, course_id=course_id)
     counts = selectors.completion_counts(user=user, courses=Q(course_id=course_id))
     total = counts[0]["total"] if counts else 0
@@ -259,7 +260,8 @@ def _course_progress_refresh(
     row.total_lectures = total
     row.completed_lectures = done
     row.percent = min(100, done * 100 // total) if total else 0
-    if row.completed_at is None and total and done >= total:
+    completes = row.completed_at is None and bool(total) and done >= total
+    if completes:
         row.completed_at = now
     row.save(
         update_fields=[
@@ -270,6 +272,7 @@ def _course_progress_refresh(
             "updated_at",
         ]
     )
+    return completes
 
 
 def _bundle_progress_refresh(*, user: User, course_ids: set[int], now: datetime) -> None:
@@ -312,13 +315,19 @@ def _progress_refresh(
     locked: dict[int, CourseProgress] | None = None,
 ) -> None:
     """Recompute the member's progress in `course_ids` and in the bundles holding them (course
-    progress rows already locked by the caller are in `locked`)."""
+    progress rows already locked by the caller are in `locked`); once committed, tell other
+    apps of the courses this completed (`signals.courses_completed`)."""
     locked = locked or {}
-    for course_id in sorted(course_ids):
-        _course_progress_refresh(
+    completed = {
+        course_id
+        for course_id in sorted(course_ids)
+        if _course_progress_refresh(
             user=user, course_id=course_id, now=now, locked=locked.get(course_id)
         )
+    }
     _bundle_progress_refresh(user=user, course_ids=course_ids, now=now)
+    if completed:
+        _completed_after_commit(user, completed)
 
 
 def _parse_all(reports: Sequence[Any], now: datetime) -> list[HeartbeatReport]:
@@ -504,13 +513,12 @@ def _record_locked(
         credit.save(update_fields=["clock"])
     if completed_courses:
         _progress_refresh(user=user, course_ids=completed_courses, now=now, locked=locked_courses)
-        _completed_after_commit(user, completed_courses)
     return results
 
 
 def _completed_after_commit(user: User, course_ids: set[int]) -> None:
-    """Tell other apps (`signals.courses_completed`) once the completion is stored, outside
-    the heartbeat's locks."""
+    """Tell other apps (`signals.courses_completed`) once the course completions are stored,
+    outside the heartbeat's locks."""
     from .signals import courses_completed
 
     transaction.on_commit(
@@ -564,7 +572,6 @@ def progress_settle_deferred(*, user: User, course: Course, now: datetime | None
         completed += 1
     if completed:
         _progress_refresh(user=user, course_ids={course.pk}, now=now)
-        _completed_after_commit(user, {course.pk})
     return completed
 
 

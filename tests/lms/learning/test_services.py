@@ -652,3 +652,32 @@ def test_the_first_report_of_a_page_credits_no_more_than_the_time_since_its_key(
     # 20 s at 2x.
     assert row(member, lecture).coverage == [[0.0, 40.0]]
     assert result.refused_seconds == 60
+
+
+def test_other_apps_hear_of_a_course_completion_once_and_not_of_a_lecture(
+    member, django_capture_on_commit_callbacks
+):
+    from lms.learning.signals import courses_completed
+    from tests.factories import course_with_lectures
+
+    from .conftest import watch_paced
+
+    course = course_with_lectures(2)
+    course.lectures.update(duration_seconds=60)
+    first, second = course.lectures.order_by("position")
+    heard: list[set[int]] = []
+
+    def listen(sender: Any, *, user: Any, course_ids: set[int], **kwargs: Any) -> None:
+        heard.append(course_ids)
+
+    courses_completed.connect(listen)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            watch_paced(member, first, 0, 60, until=NOON)
+        assert heard == []  # a lecture completed, not the course
+        with django_capture_on_commit_callbacks(execute=True):
+            watch_paced(member, second, 0, 60, until=NOON + HOUR)
+    finally:
+        courses_completed.disconnect(listen)
+
+    assert heard == [{course.pk}]
