@@ -416,8 +416,15 @@ function sendReports(batch, keepalive) {
   });
 }
 
+// A send asked for while one is in flight goes out when that one is answered: what was
+// queued meanwhile (a pause then "ended", say) does not wait for the next 30 s tick.
+let flushAgain = false;
+
 async function flush({ keepalive = false } = {}) {
-  if (flushing && !keepalive) return;
+  if (flushing && !keepalive) {
+    flushAgain = true;
+    return;
+  }
   const queue = readQueue();
   if (!queue.length || navigator.onLine === false) return;
   const batch = queue.slice(0, MAX_QUEUED_REPORTS);
@@ -443,6 +450,10 @@ async function flush({ keepalive = false } = {}) {
     // offline or the server is away: the reports stay queued for the next try
   } finally {
     flushing = false;
+    if (flushAgain) {
+      flushAgain = false;
+      flush();
+    }
   }
 }
 

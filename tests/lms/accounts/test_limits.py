@@ -266,6 +266,6 @@ def test_the_default_cache_is_shared_by_every_process(tmp_path):
         return out.stdout.strip()
 
     assert backend() == "django.core.cache.backends.db.DatabaseCache"
-    redis = "django.core.cache.backends.redis.RedisCache"
+    redis = "django_redis.cache.RedisCache"
     assert backend(CACHE_URL="redis://127.0.0.1:6379/15") == redis
     assert backend(THROTTLE_CACHE_URL="redis://127.0.0.1:6379/15") == redis
