@@ -19,7 +19,20 @@ pytestmark = [
         connection.vendor != "postgresql",
         reason="needs PostgreSQL: SQLite serialises writers, so requests cannot race there",
     ),
+    pytest.mark.usefixtures("completions_issue_nothing"),
 ]
+
+
+@pytest.fixture
+def completions_issue_nothing():
+    """The completions below issue no certificate by themselves (learning's courses_completed
+    signal is not heard), so that the checks raced here are the ones that issue."""
+    from lms.learning.signals import courses_completed
+
+    uid = "lms.certificates.on_completion"
+    assert courses_completed.disconnect(dispatch_uid=uid)
+    yield
+    courses_completed.connect(services.certificates_issue_on_completion, dispatch_uid=uid)
 
 
 def test_concurrent_checks_issue_one_certificate_per_completion():
