@@ -99,7 +99,8 @@ def _lock_progress_rows(user: User, lectures: dict[int, Lecture]) -> dict[int, L
     }
     for lecture_id in sorted(set(lectures) - set(rows)):
         lecture = lectures[lecture_id]
-        rows[lecture_id], created = LectureProgress.objects.get_or_create(
+        # Locked too when another request created it meanwhile (its write is not lost).
+        rows[lecture_id], created = LectureProgress.objects.select_for_update().get_or_create(
             user=user, lecture=lecture
         )
         if created:
