@@ -57,7 +57,7 @@ urlpatterns = [
     path("", include("lms.certificates.urls")),
     path("", include("lms.community.urls")),
     path("", include("lms.accounts.urls")),
-    path("", include("lms.catalog.urls")),
+    path("", include("lms.web.urls")),
 ]
 
 handler400 = "lms.core.views.bad_request"

@@ -20,7 +20,7 @@ from media_pipeline.errors import (
 )
 from media_pipeline.ladder import Ladder, Rung, build_ladder
 from media_pipeline.packaging import PackagingError
-from media_pipeline.policy import REJECTION_CODES, REJECTION_MESSAGES, Limits, check_policy
+from media_pipeline.policy import Limits, check_policy
 from media_pipeline.probe import (
     AudioStreamInfo,
     ProbeResult,
@@ -28,6 +28,7 @@ from media_pipeline.probe import (
     inspect_upload,
     probe,
 )
+from media_pipeline.reasons import REJECTION_CODES, REJECTION_MESSAGES
 from media_pipeline.runner import Progress, ResourceLimits
 from media_pipeline.spec import EncoderSpec, LoudnessTarget, StoryboardSpec, TranscodeSpec
 from media_pipeline.transcode import (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-ParamValue = str | int | float
+from media_pipeline.reasons import ParamValue, rejection_reason
 
 
 class MediaPipelineError(Exception):
@@ -29,17 +29,15 @@ class MediaRejectedError(MediaPipelineError):
     """The upload breaks the acceptance policy; ``reason`` is written for a person.
 
     ``params`` holds the numbers the reason was built from, so that a translated message can
-    be rendered from ``code`` and ``params`` alone (see :mod:`media_pipeline.policy`).
+    be rendered from ``code`` and ``params`` alone (see :mod:`media_pipeline.reasons`).
     """
 
     def __init__(self, code: str, params: Mapping[str, ParamValue] | None = None) -> None:
-        # Imported here: policy imports this module for the exception types.
-        from media_pipeline.policy import rejection_reason
-
         self.code = code
         self.params: dict[str, ParamValue] = dict(params or {})
         self.reason = rejection_reason(code, self.params)
-        super().__init__(f"{code}: {self.reason}")
+        details = f" {self.params}" if self.params else ""
+        super().__init__(f"{code}: {self.reason}{details}")
 
 
 class ProbeError(MediaRejectedError):

@@ -1,66 +1,32 @@
 """What the platform accepts, and why it refuses the rest.
 
-Every refusal has a stable ``code`` and an English reason built from ``params``. The reasons
-live in :data:`REJECTION_MESSAGES` only, so the Django side can translate them by code and
-render the same ``params`` into its own (e.g. Korean) strings.
+Every refusal has a stable ``code`` and ``params``; its reason, for a person, is in the one
+table of :mod:`media_pipeline.reasons`, which the Django side translates.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from media_pipeline.errors import MediaRejectedError, ParamValue
+from media_pipeline.errors import MediaRejectedError
+from media_pipeline.reasons import (
+    EMPTY_FILE,
+    FILE_TOO_LARGE,
+    FRAME_RATE_TOO_HIGH,
+    NO_VIDEO_STREAM,
+    NOT_A_VIDEO,
+    PLAYLIST_OR_REFERENCE_FILE,
+    TOO_LONG,
+    TOO_MANY_PIXELS,
+    TOO_MANY_STREAMS,
+    TRUNCATED_OR_CORRUPT,
+    UNSUPPORTED_CODEC,
+)
 
 if TYPE_CHECKING:
     from media_pipeline.probe import ProbeResult
 
-EMPTY_FILE = "empty_file"
-NOT_A_VIDEO = "not_a_video"
-PLAYLIST_OR_REFERENCE_FILE = "playlist_or_reference_file"
-TOO_LONG = "too_long"
-TOO_MANY_PIXELS = "too_many_pixels"
-FRAME_RATE_TOO_HIGH = "frame_rate_too_high"
-TOO_MANY_STREAMS = "too_many_streams"
-FILE_TOO_LARGE = "file_too_large"
-NO_VIDEO_STREAM = "no_video_stream"
-UNSUPPORTED_CODEC = "unsupported_codec"
-TRUNCATED_OR_CORRUPT = "truncated_or_corrupt"
-PROBE_TIMEOUT = "probe_timeout"
-PROBE_FAILED = "probe_failed"
-
-#: English reasons, formatted with the error's ``params``. Keep them free of jargon: they are
-#: shown to instructors who uploaded the file.
-REJECTION_MESSAGES: Mapping[str, str] = {
-    EMPTY_FILE: "The file is empty.",
-    NOT_A_VIDEO: (
-        "This file is not a video we can read ({detected}). "
-        "Upload a video file such as MP4, MOV, MKV or WebM."
-    ),
-    PLAYLIST_OR_REFERENCE_FILE: (
-        "This file is a playlist or a list of other files, not a video. "
-        "Upload the video file itself."
-    ),
-    TOO_LONG: "The video is {duration} long; the limit is {limit}.",
-    TOO_MANY_PIXELS: (
-        "The picture is {width}×{height} pixels; the limit is {max_pixels_text} "
-        "and at most {max_side} pixels on a side."
-    ),
-    FRAME_RATE_TOO_HIGH: "The video has {fps} frames per second; the limit is {limit}.",
-    TOO_MANY_STREAMS: "The file has {count} tracks; the limit is {limit}.",
-    FILE_TOO_LARGE: "The file is {size}; the limit is {limit}.",
-    NO_VIDEO_STREAM: "The file has no video track (it may be an audio file or a still image).",
-    UNSUPPORTED_CODEC: "The video is encoded as {codec}, which we do not support.",
-    TRUNCATED_OR_CORRUPT: (
-        "The file is incomplete or damaged; the upload or the export may have been cut "
-        "short. Export or upload it again."
-    ),
-    PROBE_TIMEOUT: "The file took longer than {limit} seconds to analyse.",
-    PROBE_FAILED: "The file could not be analysed.",
-}
-
-REJECTION_CODES: frozenset[str] = frozenset(REJECTION_MESSAGES)
 
 #: Demuxers we let ffmpeg use, by their first name (``-f`` accepts it). None of them opens
 #: other files or URLs.
@@ -129,17 +95,6 @@ class Limits:
     #: Address space of the probe child. Python with PyAV maps ~0.6 GB; the rest is for
     #: the frames avformat_find_stream_info decodes (one 8192×8192 frame is ~100 MB).
     probe_memory_bytes: int = 2 * 1024**3
-
-
-def rejection_reason(code: str, params: Mapping[str, ParamValue]) -> str:
-    template = REJECTION_MESSAGES.get(code)
-    if template is None:
-        return code.replace("_", " ")
-    try:
-        return template.format(**params)
-    except (KeyError, IndexError, ValueError):
-        # A missing parameter must not hide the rejection itself.
-        return template.split("{", 1)[0].rstrip(" (") + "."
 
 
 def format_duration(seconds: float) -> str:
@@ -214,7 +169,7 @@ def check_policy(result: ProbeResult, limits: Limits | None = None) -> None:
                 "width": video.coded_width,
                 "height": video.coded_height,
                 "max_pixels": limits.max_pixels,
-                "max_pixels_text": f"{limits.max_pixels / 1e6:.1f} megapixels",
+                "megapixels": f"{limits.max_pixels / 1e6:.1f}",
                 "max_side": limits.max_side,
             },
         )

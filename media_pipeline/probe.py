@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from media_pipeline import policy
+from media_pipeline import policy, reasons
 from media_pipeline.errors import FfmpegError, FfmpegTimeoutError, ProbeError, ProbeTimeoutError
 from media_pipeline.runner import ResourceLimits, run_process, scrubbed_environment
 from media_pipeline.sniff import SniffedKind, read_head, sniff_bytes
@@ -172,28 +172,28 @@ def _audio_from_json(raw: dict[str, Any]) -> AudioStreamInfo:
 
 def _refuse_by_sniff(kind: SniffedKind) -> None:
     if kind is SniffedKind.EMPTY:
-        raise ProbeError(policy.EMPTY_FILE)
+        raise ProbeError(reasons.EMPTY_FILE)
     if kind is SniffedKind.PLAYLIST:
-        raise ProbeError(policy.PLAYLIST_OR_REFERENCE_FILE, {"detected": "playlist"})
+        raise ProbeError(reasons.PLAYLIST_OR_REFERENCE_FILE, {"detected": "playlist"})
     if kind is SniffedKind.IMAGE:
-        raise ProbeError(policy.NOT_A_VIDEO, {"detected": "an image"})
+        raise ProbeError(reasons.NOT_A_VIDEO, {"detected": "an image"})
     if kind is SniffedKind.TEXT:
-        raise ProbeError(policy.NOT_A_VIDEO, {"detected": "a text file"})
+        raise ProbeError(reasons.NOT_A_VIDEO, {"detected": "a text file"})
 
 
 def _child_failure(payload: dict[str, Any], kind: SniffedKind) -> ProbeError:
     error = payload.get("error")
     detail = str(payload.get("detail") or "")
     if error == "reference_opened":
-        return ProbeError(policy.PLAYLIST_OR_REFERENCE_FILE, {"detected": "references"})
+        return ProbeError(reasons.PLAYLIST_OR_REFERENCE_FILE, {"detected": "references"})
     if error == "format_not_allowed":
-        return ProbeError(policy.NOT_A_VIDEO, {"detected": "a format we do not accept"})
+        return ProbeError(reasons.NOT_A_VIDEO, {"detected": "a format we do not accept"})
     if error == "open_failed" and kind is SniffedKind.CONTAINER:
         # It starts like an MP4/MKV/... but cannot be opened: cut short or damaged.
-        return ProbeError(policy.TRUNCATED_OR_CORRUPT, {"detail": detail})
+        return ProbeError(reasons.TRUNCATED_OR_CORRUPT, {"detail": detail})
     if error == "open_failed":
-        return ProbeError(policy.NOT_A_VIDEO, {"detected": "unknown data"})
-    return ProbeError(policy.PROBE_FAILED, {"detail": f"{error}: {detail}"})
+        return ProbeError(reasons.NOT_A_VIDEO, {"detected": "unknown data"})
+    return ProbeError(reasons.PROBE_FAILED, {"detail": f"{error}: {detail}"})
 
 
 def probe(
@@ -243,14 +243,14 @@ def probe(
         )
     except FfmpegTimeoutError as exc:
         raise ProbeTimeoutError(
-            policy.PROBE_TIMEOUT, {"limit": round(limits.probe_timeout_s)}
+            reasons.PROBE_TIMEOUT, {"limit": round(limits.probe_timeout_s)}
         ) from exc
     except FfmpegError as exc:
-        raise ProbeError(policy.PROBE_FAILED, {"detail": f"exit status {exc.returncode}"}) from exc
+        raise ProbeError(reasons.PROBE_FAILED, {"detail": f"exit status {exc.returncode}"}) from exc
     try:
         payload = json.loads(run.stdout)
     except ValueError as exc:
-        raise ProbeError(policy.PROBE_FAILED, {"detail": "unreadable probe output"}) from exc
+        raise ProbeError(reasons.PROBE_FAILED, {"detail": "unreadable probe output"}) from exc
     if not payload.get("ok"):
         raise _child_failure(payload, kind)
     streams = payload.get("streams", [])

@@ -1,8 +1,6 @@
 """Writes to accounts."""
 
-import json
 import secrets
-from pathlib import Path
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import ValidationError
@@ -14,12 +12,6 @@ from django.utils.translation import gettext as _
 from lms.core.errors import AppError
 
 from .models import InstructorApplication, User
-
-DEMO_ACCOUNTS = (
-    ("admin@example.com", "관리자", {"is_staff": True, "is_superuser": True}),
-    ("instructor@example.com", "김강사", {"is_instructor": True}),
-    ("learner@example.com", "이학습", {}),
-)
 
 
 @transaction.atomic
@@ -34,23 +26,6 @@ def user_create_verified(
         user.save(update_fields=list(roles))
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
-
-
-def demo_accounts_ensure(*, secrets_file: Path) -> dict[str, str]:
-    """Create the demo admin, instructor and learner once; passwords are random and kept in
-    `secrets_file` (outside git) so that running set-up again prints the same ones."""
-    known: dict[str, str] = {}
-    if secrets_file.exists():
-        known = json.loads(secrets_file.read_text(encoding="utf-8"))
-    for email, name, roles in DEMO_ACCOUNTS:
-        if User.objects.filter(email=email).exists():
-            continue
-        known[email] = secrets.token_urlsafe(9)
-        user_create_verified(email=email, password=known[email], display_name=name, **roles)
-    secrets_file.parent.mkdir(parents=True, exist_ok=True)
-    secrets_file.write_text(json.dumps(known, indent=2), encoding="utf-8")
-    secrets_file.chmod(0o600)
-    return known
 
 
 def _notify(*, to: str, subject: str, body: str) -> None:
@@ -101,17 +76,25 @@ def _lock_pending(application: InstructorApplication) -> InstructorApplication:
     return locked
 
 
+def _decide(
+    application: InstructorApplication, status: str, decided_by: User, message: str
+) -> InstructorApplication:
+    """Record the decision on a pending application (locked here, in the caller's transaction)."""
+    application = _lock_pending(application)
+    application.status = status
+    application.decided_by = decided_by
+    application.decided_at = timezone.now()
+    application.decision_message = message
+    application.save(update_fields=["status", "decided_by", "decided_at", "decision_message"])
+    return application
+
+
 @transaction.atomic
 def instructor_application_approve(
     *, application: InstructorApplication, decided_by: User, message: str = ""
 ) -> InstructorApplication:
     """Grant the instructor role and tell the member by e-mail and on the site (/teach/)."""
-    application = _lock_pending(application)
-    application.status = InstructorApplication.Status.APPROVED
-    application.decided_by = decided_by
-    application.decided_at = timezone.now()
-    application.decision_message = message
-    application.save(update_fields=["status", "decided_by", "decided_at", "decision_message"])
+    application = _decide(application, InstructorApplication.Status.APPROVED, decided_by, message)
     applicant = User.objects.select_for_update().get(pk=application.applicant_id)
     applicant.is_instructor = True
     applicant.save(update_fields=["is_instructor"])
@@ -136,12 +119,7 @@ def instructor_application_decline(
         raise AppError(
             _("Write the applicant a short reason when declining."), code="message_required"
         )
-    application = _lock_pending(application)
-    application.status = InstructorApplication.Status.DECLINED
-    application.decided_by = decided_by
-    application.decided_at = timezone.now()
-    application.decision_message = message
-    application.save(update_fields=["status", "decided_by", "decided_at", "decision_message"])
+    application = _decide(application, InstructorApplication.Status.DECLINED, decided_by, message)
     _notify(
         to=application.applicant.email,
         subject=_("[CS Leaders Forum] About your instructor application"),

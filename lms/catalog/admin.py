@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from lms.core.errors import AppError
-from lms.media import services as media_services
+from lms.media import assets as media_assets
 from lms.studio import services as studio_services
 
 from . import services
@@ -154,7 +154,7 @@ class LectureAdmin(admin.ModelAdmin):
         chosen = obj.video
         obj.video_id = form.initial.get("video") if change else None
         super().save_model(request, obj, form, change)
-        attached = media_services.lecture_attach_video(lecture=obj, asset=chosen)
+        attached = media_assets.lecture_attach_video(lecture=obj, asset=chosen)
         obj.video, obj.duration_seconds = attached.video, attached.duration_seconds
 
 

@@ -7,7 +7,6 @@ no change anywhere else. Delivery runs in a task after the transaction commits a
 """
 
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Protocol
 
 from django.conf import settings
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
 from lms.core.dates import korean_datetime
+from lms.core.enqueue import enqueue_after_commit
 
 from . import calendars
 from .models import (
@@ -31,6 +31,7 @@ from .models import (
     WeeklyLecture,
 )
 
+DELIVER_TASK = "lms.community.tasks.notification_deliver"
 UNSUBSCRIBE_SALT = "community.notifications.unsubscribe"
 
 # Kinds e-mailed unless the member said otherwise; announcements are opt-in.
@@ -120,9 +121,7 @@ def notify(
             )
     except IntegrityError:
         return None
-    from . import tasks
-
-    transaction.on_commit(partial(tasks.notification_deliver.delay, notification.pk))
+    enqueue_after_commit(DELIVER_TASK, notification.pk)
     return notification
 
 

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from lms.accounts.models import User
 from lms.core.errors import AppError
 
-from . import selectors, services
+from . import assets, jobs, selectors
 from .models import TranscodeJob, Upload, UploadPart, VideoAsset, VideoVersion
 
 StrOrPromise = str | Promise
@@ -138,11 +138,11 @@ class VideoAssetAdmin(admin.ModelAdmin):
         return False
 
     def delete_model(self, request: HttpRequest, obj: VideoAsset) -> None:
-        services.video_asset_delete(asset=obj)
+        assets.video_asset_delete(asset=obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
         for asset in queryset:
-            services.video_asset_delete(asset=asset)
+            assets.video_asset_delete(asset=asset)
 
     @admin.display(description=_("version"), ordering="current_version__number")
     def current_version_number(self, asset: VideoAsset) -> str:
@@ -161,27 +161,27 @@ class VideoAssetAdmin(admin.ModelAdmin):
         _run_each(
             request,
             queryset,
-            lambda a: services.transcode_enqueue(asset=a, requested_by=_actor(request)),
+            lambda a: jobs.transcode_enqueue(asset=a, requested_by=_actor(request)),
             _("%(count)d video(s) queued for encoding."),
         )
 
     @admin.action(description=_("Cancel the running encode"))
     def cancel_active(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
-        jobs = [job for a in queryset if (job := selectors.transcode_job_active(asset=a))]
+        active = [job for a in queryset if (job := selectors.transcode_job_active(asset=a))]
         _run_each(
             request,
-            jobs,
-            lambda j: services.transcode_cancel(job=j, cancelled_by=_actor(request)),
+            active,
+            lambda j: jobs.transcode_cancel(job=j, cancelled_by=_actor(request)),
             _("%(count)d encode(s) cancelled."),
         )
 
     @admin.action(description=_("Retry the failed encode"))
     def retry_last(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
-        jobs = [job for a in queryset if (job := selectors.transcode_job_latest(asset=a))]
+        latest = [job for a in queryset if (job := selectors.transcode_job_latest(asset=a))]
         _run_each(
             request,
-            jobs,
-            lambda j: services.transcode_retry(job=j, requested_by=_actor(request)),
+            latest,
+            lambda j: jobs.transcode_retry(job=j, requested_by=_actor(request)),
             _("%(count)d encode(s) queued again."),
         )
 
@@ -249,7 +249,7 @@ class TranscodeJobAdmin(admin.ModelAdmin):
         _run_each(
             request,
             queryset,
-            lambda j: services.transcode_cancel(job=j, cancelled_by=_actor(request)),
+            lambda j: jobs.transcode_cancel(job=j, cancelled_by=_actor(request)),
             _("%(count)d encode(s) cancelled."),
         )
 
@@ -258,7 +258,7 @@ class TranscodeJobAdmin(admin.ModelAdmin):
         _run_each(
             request,
             queryset,
-            lambda j: services.transcode_retry(job=j, requested_by=_actor(request)),
+            lambda j: jobs.transcode_retry(job=j, requested_by=_actor(request)),
             _("%(count)d encode(s) queued again."),
         )
 

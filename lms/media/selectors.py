@@ -1,53 +1,99 @@
-"""Reads of the media app. `access_*` look-ups also authorise: what a user may not see is 404."""
+"""Reads of the media app, and every `access_*` rule of it: what a user may not see is a 404.
 
+Who manages a video (watches its encode, cancels, retries, downloads its original) is one rule,
+`can_manage_video`: staff, and instructors of a course with a lecture that plays it or waits for
+it as its replacement. Uploading for a lecture, and playing one, follow the course's own rules
+(`lms.catalog.selectors.can_edit_course`, lecture visibility).
+"""
+
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from lms.accounts.models import User
+from lms.catalog.models import Lecture
+from lms.catalog.selectors import can_edit_course
 
-from .models import TranscodeJob, VideoAsset
+from .models import TranscodeJob, Upload, VideoAsset
+
+
+def lectures_using(asset_ids: Iterable[int]) -> QuerySet[Lecture]:
+    """The lectures that play one of `asset_ids` or wait for it as their replacement."""
+    ids = list(asset_ids)
+    return Lecture.objects.filter(Q(video_id__in=ids) | Q(pending_video_id__in=ids))
 
 
 def can_manage_video(user: User | None, asset: VideoAsset) -> bool:
-    """Staff, the uploader, and instructors of a course whose lecture uses the video."""
+    """Staff, and instructors of a course whose lecture plays the video or waits for it."""
     if user is None or not user.is_authenticated:
         return False
-    if user.is_staff or asset.uploaded_by_id == user.pk:
+    if user.is_staff:
         return True
-    return asset.lectures.filter(course__instructors=user).exists()
+    return lectures_using([asset.pk]).filter(course__instructors=user).exists()
 
 
-def access_video_asset(user: User | None, *, asset_id: int) -> VideoAsset:
-    """The asset, if `user` may manage it (see `can_manage_video`); otherwise 404."""
+def _video(asset_id: int) -> VideoAsset:
     try:
-        asset = VideoAsset.objects.select_related("current_version").get(pk=asset_id)
+        return VideoAsset.objects.select_related("current_version").get(pk=asset_id)
     except VideoAsset.DoesNotExist as exc:
         raise Http404 from exc
+
+
+def access_video(user: User | None, *, asset_id: int) -> VideoAsset:
+    """A video `user` may manage (`can_manage_video`): its encode, its original; else 404."""
+    asset = _video(asset_id)
     if not can_manage_video(user, asset):
         raise Http404
     return asset
 
 
-def access_video_original(user: User, *, asset_id: int) -> VideoAsset:
-    """A video whose uploaded original `user` may download: staff, and instructors of a course
-    whose lecture uses it. Anything else is a 404."""
+def lecture_for_video(*, asset: VideoAsset) -> int | None:
+    """A lecture that uses (or waits for) `asset`: what its poster URL is signed for."""
+    return lectures_using([asset.pk]).order_by("pk").values_list("pk", flat=True).first()
+
+
+def access_lecture_for_upload(user: User, *, lecture_id: int) -> Lecture:
+    """A lecture whose video `user` may replace (its course's instructors, staff); else 404."""
     try:
-        asset = VideoAsset.objects.get(pk=asset_id)
-    except VideoAsset.DoesNotExist as exc:
+        lecture = Lecture.objects.select_related("course").get(pk=lecture_id)
+    except Lecture.DoesNotExist as exc:
         raise Http404 from exc
-    if not user.is_staff and not asset.lectures.filter(course__instructors=user).exists():
+    if not can_edit_course(user, lecture.course):
         raise Http404
-    return asset
+    return lecture
 
 
-def video_asset_list_for(user: User) -> QuerySet[VideoAsset]:
-    """Videos `user` may manage, newest first."""
-    qs = VideoAsset.objects.select_related("current_version", "uploaded_by")
-    if not user.is_staff:
-        qs = qs.filter(Q(uploaded_by=user) | Q(lectures__course__instructors=user)).distinct()
-    return qs.order_by("-created_at", "-id")
+def access_upload(user: User, *, upload_id: int) -> Upload:
+    """An upload of `user`'s own, while they may still edit its lecture; else 404 (so a URL of
+    one person's upload is no use to anyone else, staff included)."""
+    try:
+        upload = Upload.objects.select_related("lecture__course").get(pk=upload_id)
+    except Upload.DoesNotExist as exc:
+        raise Http404 from exc
+    if upload.uploaded_by_id != user.pk:
+        raise Http404
+    if upload.lecture is None or not can_edit_course(user, upload.lecture.course):
+        raise Http404
+    return upload
+
+
+def access_lecture_playback(user: object, *, lecture_id: int) -> Lecture:
+    """A lecture whose video the user may play: visible to members, or any for its
+    instructors and staff. Anything else is a 404."""
+    try:
+        lecture = Lecture.objects.select_related("course", "video", "video__current_version").get(
+            pk=lecture_id
+        )
+    except Lecture.DoesNotExist as exc:
+        raise Http404 from exc
+    visible = lecture.is_visible and lecture.course.is_visible
+    if not visible and not can_edit_course(user, lecture.course):  # type: ignore[arg-type]
+        raise Http404
+    if lecture.video is None or lecture.video.current_version is None:
+        raise Http404
+    return lecture
 
 
 def transcode_job_latest(*, asset: VideoAsset) -> TranscodeJob | None:
@@ -61,11 +107,6 @@ def transcode_job_active(*, asset: VideoAsset) -> TranscodeJob | None:
         .order_by("-created_at", "-id")
         .first()
     )
-
-
-def transcode_job_list(*, asset: VideoAsset) -> QuerySet[TranscodeJob]:
-    """Every attempt of every version of `asset`, newest first."""
-    return asset.jobs.select_related("version").order_by("-created_at", "-id")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ Only the storage API is used (never `FieldFile.path`, which S3 lacks), so the sa
 the embedded file storage and on S3.
 """
 
+import logging
 import posixpath
 import shutil
 from collections.abc import Callable, Iterator
@@ -13,6 +14,8 @@ from typing import Any
 from django.core.files import File
 from django.core.files.storage import Storage
 from storages.backends.s3 import S3Storage
+
+log = logging.getLogger(__name__)
 
 # Outputs never change once written (a re-encode writes a new version prefix), so media can be
 # cached for a year. Playlists are tiny and are what a fix would change: keep them short.
@@ -108,6 +111,15 @@ def delete_prefix(storage: Storage, prefix: str) -> int:
     return len(names)
 
 
+def delete_prefix_quietly(storage: Storage, prefix: str) -> None:
+    """`delete_prefix`, logging instead of raising: for clean-ups whose failure must not change
+    the outcome they follow (a leftover is harmless; a new attempt empties the prefix first)."""
+    try:
+        delete_prefix(storage, prefix)
+    except Exception:
+        log.exception("could not remove the files under %s", prefix)
+
+
 def download(storage: Storage, name: str, destination: Path, on_bytes: ProgressHook) -> int:
     """Copy `name` from storage to the local file `destination`, streaming.
 
@@ -137,13 +149,6 @@ def upload(storage: Storage, local_path: Path, name: str) -> str:
     """Save the local file at `local_path` as `name`; returns the name storage used."""
     with local_path.open("rb") as handle:
         return storage.save(name, File(handle, name=local_path.name))
-
-
-def local_files(directory: Path) -> list[str]:
-    """Files under `directory`, as sorted POSIX paths relative to it."""
-    return sorted(
-        path.relative_to(directory).as_posix() for path in directory.rglob("*") if path.is_file()
-    )
 
 
 def remove_tree(path: Path) -> None:

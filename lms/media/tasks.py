@@ -14,7 +14,7 @@ from typing import Any
 from celery import Task, shared_task
 from django.db import InterfaceError, OperationalError
 
-from . import services, uploads
+from . import jobs, retention, uploads, worker
 
 
 @shared_task(
@@ -26,14 +26,14 @@ from . import services, uploads
     max_retries=5,
 )
 def transcode_job(self: Task, job_id: int) -> str | None:
-    worker = f"{self.request.hostname or socket.gethostname()}:{os.getpid()}"
-    job = services.transcode_run(job_id=job_id, worker=worker)
+    name = f"{self.request.hostname or socket.gethostname()}:{os.getpid()}"
+    job = worker.transcode_run(job_id=job_id, worker=name)
     return job.state if job is not None else None
 
 
 @shared_task
 def watchdog() -> dict[str, Any]:
-    report = services.transcode_watchdog()
+    report = jobs.transcode_watchdog()
     return {"requeued": report.requeued, "gave_up": report.gave_up, "resent": report.resent}
 
 
@@ -55,8 +55,8 @@ def versions_purge() -> dict[str, Any]:
     """Delete the files of versions superseded, and the videos lectures stopped using, longer
     ago than the grace period (periodic; routed to the default queue). Safe to run twice:
     what is gone is skipped."""
-    report = services.video_versions_purge()
-    retired = services.video_assets_retired_delete()
+    report = retention.video_versions_purge()
+    retired = retention.video_assets_retired_delete()
     return {
         "purged": report.purged,
         "files_deleted": report.files_deleted,

@@ -1,6 +1,6 @@
 """Resumable uploads of lecture videos (DESIGN.md "Media pipeline" 1): services and reads.
 
-One protocol for both storage modes (the HTTP side is `upload_api.py`):
+One protocol for both storage modes (the HTTP side is `api.py`):
 
 1. `upload_start`: the browser names the lecture, the file's name, size and declared type, and
    sends the file's first 64 KiB (`head`). The head is sniffed at once
@@ -30,25 +30,19 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
-from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
 from lms.catalog.models import Lecture
-from lms.catalog.selectors import can_edit_course
 from lms.core.errors import AppError, Conflict, NotFound
 from media_pipeline.sniff import HEAD_BYTES, SniffedKind, sniff_bytes
 
-from . import failures, playback, selectors
-from . import services as media_services
-from .models import TranscodeJob, Upload, UploadPart, VideoAsset
+from . import assets, failures, jobs
+from .models import Upload, UploadPart, VideoAsset
 from .upload_store import (
     LocalPartStore,
     PartConflictError,
@@ -67,22 +61,6 @@ from .upload_store import (
 log = logging.getLogger(__name__)
 
 State = Upload.State
-
-# Failures that another attempt can fix (the server, the storage, a time limit); the others are
-# about the file itself, and only another file helps.
-RETRYABLE_FAILURES = frozenset(
-    {
-        failures.CANCELLED,
-        failures.WORKER_LOST,
-        failures.STORAGE_UNAVAILABLE,
-        failures.INTERNAL_ERROR,
-        "ffmpeg_timeout",
-        "ffmpeg_not_found",
-        "probe_timeout",
-        "probe_failed",
-        "packaging_failed",
-    }
-)
 
 # What the first bytes may not be: the same refusals as the probe's (media_pipeline.probe).
 _SNIFF_REFUSALS = {
@@ -119,26 +97,11 @@ def _expiry(now: datetime) -> datetime:
     return now + timedelta(hours=float(settings.UPLOAD_EXPIRE_HOURS))
 
 
-def _check_size(size: int) -> None:
-    if size <= 0:
-        raise AppError(_("The file is empty."), code="empty_file")
-    limit = int(settings.MEDIA_MAX_UPLOAD_BYTES)
-    if size > limit:
-        raise AppError(
-            _("The file is %(size)s bytes; the limit is %(limit)s bytes.")
-            % {"size": f"{size:,}", "limit": f"{limit:,}"},
-            code="file_too_large",
-            extra={"size": size, "limit": limit},
-        )
-
-
 def _refuse_unless_video(head: bytes) -> None:
     kind = sniff_bytes(head)
     code = _SNIFF_REFUSALS.get(kind)
     if code is not None:
-        raise UploadRejected(
-            str(failures.MESSAGES[code]), code=code, extra={"detected": kind.value}
-        )
+        raise UploadRejected(failures.message(code), code=code, extra={"detected": kind.value})
 
 
 def _check_open(upload: Upload, *, now: datetime | None = None) -> None:
@@ -213,31 +176,6 @@ def upload_concurrency() -> int:
     return max(1, int(settings.UPLOAD_CONCURRENCY))
 
 
-def access_lecture_for_upload(user: User, *, lecture_id: int) -> Lecture:
-    """A lecture whose video `user` may replace (its course's instructors, staff); else 404."""
-    try:
-        lecture = Lecture.objects.select_related("course").get(pk=lecture_id)
-    except Lecture.DoesNotExist as exc:
-        raise Http404 from exc
-    if not can_edit_course(user, lecture.course):
-        raise Http404
-    return lecture
-
-
-def access_upload(user: User, *, upload_id: int) -> Upload:
-    """An upload of `user`'s own, while they may still edit its lecture; else 404 (so a URL of
-    one person's upload is no use to anyone else, staff included)."""
-    try:
-        upload = Upload.objects.select_related("lecture__course").get(pk=upload_id)
-    except Upload.DoesNotExist as exc:
-        raise Http404 from exc
-    if upload.uploaded_by_id != user.pk:
-        raise Http404
-    if upload.lecture is None or not can_edit_course(user, upload.lecture.course):
-        raise Http404
-    return upload
-
-
 def upload_parts(*, upload: Upload) -> list[PartInfo]:
     """The parts the server holds for an open upload (the newest copy of each), by number.
     Empty once the upload is finished."""
@@ -250,66 +188,6 @@ def upload_parts(*, upload: Upload) -> list[PartInfo]:
     except UploadGoneError:
         return []
     return [found[number][0] for number in sorted(found)]
-
-
-def access_video_for_edit(user: User, *, asset_id: int) -> VideoAsset:
-    """A video whose encoding `user` may watch, cancel or retry: staff, or an instructor of a
-    course with a lecture that uses it (or is waiting for it as a replacement); else 404."""
-    try:
-        asset = VideoAsset.objects.select_related("current_version").get(pk=asset_id)
-    except VideoAsset.DoesNotExist as exc:
-        raise Http404 from exc
-    if user.is_authenticated and user.is_staff:
-        return asset
-    using = Lecture.objects.filter(Q(video=asset) | Q(pending_video=asset))
-    if not user.is_authenticated or not using.filter(course__instructors=user).exists():
-        raise Http404
-    return asset
-
-
-def lecture_for_video(*, asset: VideoAsset) -> int | None:
-    """A lecture that uses (or waits for) `asset`: what its poster URL is signed for."""
-    return (
-        Lecture.objects.filter(Q(video=asset) | Q(pending_video=asset))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
-def video_status_data(*, asset: VideoAsset, lecture_id: int | None) -> dict[str, Any]:
-    """What the studio shows about a video's processing, ready for JSON."""
-    status = selectors.video_status(asset=asset)
-    version = asset.current_version
-    job_state = status.job_state
-    active = job_state in TranscodeJob.ACTIVE_STATES
-    finished_badly = job_state in (TranscodeJob.State.FAILED, TranscodeJob.State.CANCELLED)
-    poster = None
-    if version is not None and version.poster_path and lecture_id is not None:
-        poster = playback.sign_file(name=version.poster_path, lecture_id=lecture_id)
-    return {
-        "asset": asset.pk,
-        "state": status.state,
-        "state_label": status.state_label,
-        "ready": version is not None,
-        "ready_version": status.ready_version,
-        "duration_seconds": round(version.duration_seconds or 0) if version else None,
-        "poster": poster,
-        "active": active,
-        "job": status.job_id,
-        "job_state": job_state,
-        "job_state_label": (str(TranscodeJob.State(job_state).label) if job_state else None),
-        "progress": round(status.progress, 4),
-        "eta_seconds": status.eta_seconds if active else None,
-        "attempt": status.attempt,
-        "failure_code": status.failure_code if finished_badly else "",
-        "failure_message": status.failure_message if finished_badly else "",
-        "can_cancel": active,
-        "can_retry": finished_badly and status.failure_code in RETRYABLE_FAILURES,
-        "status_url": reverse("api-video-status", args=[asset.pk]),
-        "cancel_url": reverse("api-video-cancel", args=[asset.pk]),
-        "retry_url": reverse("api-video-retry", args=[asset.pk]),
-    }
 
 
 # --- writes --------------------------------------------------------------------------------
@@ -332,7 +210,7 @@ def upload_start(
     `playlist_or_reference_file` when the head shows the file is no video; Conflict
     `too_many_uploads` past UPLOAD_MAX_OPEN_PER_USER open uploads (each holds storage).
     """
-    _check_size(size)
+    assets.check_upload_size(size)
     if len(head) != min(HEAD_BYTES, size):
         raise AppError(
             _("Send the first %(count)s bytes of the file as its head.")
@@ -356,7 +234,7 @@ def upload_start(
     upload = Upload(
         uploaded_by=user,
         lecture=lecture,
-        key=media_services.upload_key_new(),
+        key=assets.upload_key_new(),
         filename=_display_name(filename) or "video",
         size=size,
         content_type=(content_type or "")[:100],
@@ -578,11 +456,11 @@ def upload_complete(*, upload: Upload, parts: Sequence[tuple[int, str]], user: U
             locked = Upload.objects.select_for_update().get(pk=upload.pk)
             if locked.state != State.OPEN:  # aborted or expired meanwhile
                 _check_open(locked)
-            asset = media_services.video_asset_create_from_storage_key(
+            asset = assets.video_asset_create_from_storage_key(
                 uploaded_by=user, key=upload.key, original_filename=upload.filename
             )
-            media_services.transcode_enqueue(asset=asset, requested_by=user)
-            lecture_video_replace(lecture=upload.lecture, asset=asset)
+            jobs.transcode_enqueue(asset=asset, requested_by=user)
+            assets.lecture_video_replace(lecture=upload.lecture, asset=asset)
             locked.state = State.COMPLETED
             locked.asset = asset
             locked.finished_at = now
@@ -696,37 +574,3 @@ def uploads_cleanup(*, now: datetime | None = None) -> CleanupReport:
         records_deleted=records,
         orphans_deleted=orphans,
     )
-
-
-@transaction.atomic
-def lecture_video_replace(*, lecture: Lecture, asset: VideoAsset) -> Lecture:
-    """Give `asset` to `lecture` without interrupting what learners watch.
-
-    If the lecture's current video plays (has a ready version) and `asset` is not ready yet,
-    `asset` waits in `pending_video` and the media service switches the lecture to it when its
-    version becomes ready (`services._job_finish_ready`); a failed encode leaves the old video
-    in place. Otherwise `asset` becomes the video at once. A newer replacement supersedes a
-    pending one. Lock order as in the media services: asset, then lecture.
-    """
-    asset = VideoAsset.objects.select_for_update().get(pk=asset.pk)
-    lecture = Lecture.objects.select_for_update().get(pk=lecture.pk)
-    current = (
-        VideoAsset.objects.filter(pk=lecture.video_id).only("current_version_id").first()
-        if lecture.video_id
-        else None
-    )
-    playing = current is not None and current.pk != asset.pk and current.current_version_id
-    waiting = lecture.pending_video_id
-    if playing and asset.current_version_id is None:
-        lecture.pending_video = asset
-        lecture.save(update_fields=["pending_video", "updated_at"])
-        media_services.asset_unretire(asset)
-    else:
-        if waiting is not None:
-            lecture.pending_video = None
-            lecture.save(update_fields=["pending_video", "updated_at"])
-        lecture = media_services.lecture_attach_video(lecture=lecture, asset=asset)
-    if waiting is not None and waiting != asset.pk:
-        # A newer replacement supersedes the one that was waiting: it is retired too.
-        media_services.assets_retire_after_commit([waiting])
-    return lecture

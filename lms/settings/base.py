@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "lms.learning",
     "lms.media",
     "lms.certificates",
+    "lms.web",
+    "lms.demo",
 ]
 
 MIDDLEWARE = [

@@ -13,7 +13,7 @@ from lms.catalog import services as catalog_services
 from lms.core.errors import AppError
 from lms.core.web import add_app_error, instructor_required, staff_required
 from lms.media.files import stored_file_response
-from lms.media.upload_views import video_panel_context
+from lms.media.video_panel import video_panel_context
 
 from . import handouts, selectors, services
 from .forms import (

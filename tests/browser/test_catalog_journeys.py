@@ -5,7 +5,7 @@ from django.core import mail
 from playwright.sync_api import Page, expect
 
 from lms.accounts.models import User
-from lms.catalog.seed import seed_load_file
+from lms.demo.seed import seed_load_file
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

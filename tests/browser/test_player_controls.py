@@ -12,9 +12,9 @@ from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
 from lms.catalog.models import Lecture, Status
-from lms.catalog.player import player_text
 from lms.learning.models import CourseProgress, LectureProgress
 from lms.studio.models import LectureChapter
+from lms.web.player import player_text
 
 from .test_player import URL, ready
 

@@ -24,8 +24,8 @@ from media_pipeline.packaging import (
     parse_media_playlist,
     render_master_playlist,
 )
-from media_pipeline.policy import rejection_reason
 from media_pipeline.probe import AudioStreamInfo, ProbeResult, VideoStreamInfo
+from media_pipeline.reasons import rejection_reason
 from media_pipeline.sniff import SniffedKind, sniff_bytes
 
 

@@ -9,7 +9,7 @@ from django.core.files.storage import Storage, default_storage
 from django.test import override_settings
 
 from lms.accounts.models import User
-from lms.media import services
+from lms.media import assets
 from lms.media.models import TranscodeJob, VideoAsset
 from tests.video import make_clip
 
@@ -42,7 +42,7 @@ def local_storage(tmp_path: Path) -> Iterator[Storage]:
 
 def upload(path: Path, *, user: User | None, name: str = "1강 소개.mp4") -> VideoAsset:
     with path.open("rb") as handle:
-        return services.video_asset_create_from_upload(
+        return assets.video_asset_create_from_upload(
             uploaded_by=user, file=File(handle), original_filename=name
         )
 

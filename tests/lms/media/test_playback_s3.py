@@ -11,7 +11,7 @@ import requests
 from django.test import Client
 
 from lms.catalog.models import Lecture
-from lms.media import services
+from lms.media import assets, jobs
 from lms.media.models import TranscodeJob
 from tests.factories import LectureFactory
 
@@ -25,11 +25,11 @@ def s3_lecture(s3_storage, tiny_clip, django_capture_on_commit_callbacks) -> Lec
     """A published lecture whose video was transcoded onto S3."""
     asset = upload(tiny_clip, user=None)
     with django_capture_on_commit_callbacks():
-        job = services.transcode_enqueue(asset=asset)
+        job = jobs.transcode_enqueue(asset=asset)
     job = run(job)
     assert job.state == TranscodeJob.State.READY, job.failure_detail
     lecture = LectureFactory()
-    services.lecture_attach_video(lecture=lecture, asset=asset)
+    assets.lecture_attach_video(lecture=lecture, asset=asset)
     lecture.refresh_from_db()
     return lecture
 

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from lms.media import services
+from lms.media import jobs
 from lms.media.models import TranscodeJob, VideoAsset
 from lms.media.storage import IMMUTABLE_CACHE_CONTROL, PLAYLIST_CACHE_CONTROL, walk
 
@@ -18,7 +18,7 @@ def test_transcode_on_s3_stores_the_package_with_content_types_and_cache_headers
 ):
     asset = upload(tiny_clip, user=instructor)
     with django_capture_on_commit_callbacks():
-        job = services.transcode_enqueue(asset=asset)
+        job = jobs.transcode_enqueue(asset=asset)
 
     job = run(job)
 
@@ -67,7 +67,7 @@ def test_a_hostile_upload_on_s3_writes_nothing_under_videos(
     path.write_bytes(b"#EXTM3U\n#EXTINF:1,\nhttp://169.254.169.254/latest/meta-data\n")
     asset = upload(path, user=None)
     with django_capture_on_commit_callbacks():
-        job = services.transcode_enqueue(asset=asset)
+        job = jobs.transcode_enqueue(asset=asset)
 
     job = run(job)
 

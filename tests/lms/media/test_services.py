@@ -10,8 +10,9 @@ from django.core.files.storage import Storage
 from django.test import override_settings
 from django.utils import timezone
 
+from lms.core.enqueue import TaskSend
 from lms.core.errors import AppError, Conflict
-from lms.media import services, tasks
+from lms.media import assets, jobs, tasks, worker
 from lms.media.models import TranscodeJob, VideoAsset
 from lms.media.storage import media_headers, walk
 from tests.factories import LectureFactory
@@ -54,10 +55,10 @@ def test_upload_over_the_size_limit_is_refused_and_nothing_is_stored(
 
 
 def test_create_from_storage_key_records_an_upload_already_in_storage(local_storage, member):
-    key = services.upload_key_new()
+    key = assets.upload_key_new()
     local_storage.save(key, ContentFile(b"\0" * 64))
 
-    asset = services.video_asset_create_from_storage_key(
+    asset = assets.video_asset_create_from_storage_key(
         uploaded_by=member, key=key, original_filename="../../etc/lecture.mov"
     )
 
@@ -69,7 +70,7 @@ def test_create_from_storage_key_records_an_upload_already_in_storage(local_stor
 @pytest.mark.parametrize("key", ["videos/1/1/master.m3u8", "uploads/../secret", "uploads/x"])
 def test_create_from_storage_key_refuses_names_the_platform_did_not_choose(local_storage, key):
     with pytest.raises(AppError) as error:
-        services.video_asset_create_from_storage_key(
+        assets.video_asset_create_from_storage_key(
             uploaded_by=None, key=key, original_filename="a.mp4"
         )
     assert error.value.code == "invalid_upload_key"
@@ -77,8 +78,8 @@ def test_create_from_storage_key_refuses_names_the_platform_did_not_choose(local
 
 def test_create_from_storage_key_refuses_a_missing_upload(local_storage):
     with pytest.raises(AppError) as error:
-        services.video_asset_create_from_storage_key(
-            uploaded_by=None, key=services.upload_key_new(), original_filename="a.mp4"
+        assets.video_asset_create_from_storage_key(
+            uploaded_by=None, key=assets.upload_key_new(), original_filename="a.mp4"
         )
     assert error.value.code == "source_missing"
 
@@ -89,7 +90,7 @@ def test_transcode_makes_a_ready_version_switches_the_asset_and_sets_lecture_dur
     asset = upload(tiny_clip, user=instructor)
     lecture = LectureFactory(video=asset, duration_seconds=0)
     with django_capture_on_commit_callbacks() as callbacks:
-        job = services.transcode_enqueue(asset=asset, requested_by=instructor)
+        job = jobs.transcode_enqueue(asset=asset, requested_by=instructor)
     asset.refresh_from_db()
     assert len(callbacks) == 1
     assert asset.state == VideoAsset.State.PROCESSING
@@ -142,7 +143,7 @@ def test_transcode_task_run_twice_does_nothing_the_second_time(
 ):
     asset = upload(tiny_clip, user=member)
     with django_capture_on_commit_callbacks():
-        job = services.transcode_enqueue(asset=asset)
+        job = jobs.transcode_enqueue(asset=asset)
     job = run(job)
     files = stored(local_storage, job.version.storage_prefix)
     modified = {name: local_storage.get_modified_time(name) for name in files}
@@ -167,7 +168,7 @@ def test_a_job_running_under_a_live_lease_is_not_run_a_second_time(local_storage
         progress=0.4,
     )
 
-    assert services.transcode_run(job_id=job.pk, worker="this-host:2") is None
+    assert worker.transcode_run(job_id=job.pk, worker="this-host:2") is None
 
     job.refresh_from_db()
     assert (job.state, job.worker, job.progress) == (State.TRANSCODING, "other-host:1", 0.4)
@@ -191,7 +192,7 @@ def test_a_hostile_upload_fails_with_the_policy_code_and_is_not_retried(
     path.write_bytes(content)
     asset = upload(path, user=None, name="lecture.mp4")
     with django_capture_on_commit_callbacks():
-        job = services.transcode_enqueue(asset=asset)
+        job = jobs.transcode_enqueue(asset=asset)
 
     with django_capture_on_commit_callbacks() as callbacks:
         job = run(job)
@@ -256,7 +257,7 @@ def test_a_storage_outage_fails_the_attempt_and_queues_the_next_with_backoff(
     assert following.state == State.QUEUED
     assert following.version == job.version
     assert len(callbacks) == 1
-    assert callbacks[0].keywords == {"args": (following.pk,), "countdown": 7}  # type: ignore[attr-defined]
+    assert callbacks[0] == TaskSend(jobs.TRANSCODE_TASK, (following.pk,), countdown=7)
     job.asset.refresh_from_db()
     assert job.asset.state == VideoAsset.State.PROCESSING
 
@@ -284,12 +285,12 @@ def test_reencode_writes_version_2_and_switches_only_when_it_is_ready(
 ):
     asset = upload(tiny_clip, user=staff)
     with django_capture_on_commit_callbacks():
-        first = services.transcode_enqueue(asset=asset)
+        first = jobs.transcode_enqueue(asset=asset)
     first = run(first)
     first_files = stored(local_storage, first.version.storage_prefix)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        second = services.transcode_enqueue(asset=asset, requested_by=staff)
+        second = jobs.transcode_enqueue(asset=asset, requested_by=staff)
     asset.refresh_from_db()
     # Queued, not ready: learners still get version 1.
     assert len(callbacks) == 1
@@ -314,10 +315,10 @@ def test_a_second_encode_while_one_is_active_is_refused(
 ):
     asset = VideoAssetFactory()
     with django_capture_on_commit_callbacks():
-        services.transcode_enqueue(asset=asset)
+        jobs.transcode_enqueue(asset=asset)
 
     with pytest.raises(Conflict) as error:
-        services.transcode_enqueue(asset=asset)
+        jobs.transcode_enqueue(asset=asset)
 
     assert error.value.code == "transcode_in_progress"
     assert asset.versions.count() == 1
@@ -328,9 +329,9 @@ def test_cancelling_a_queued_job_makes_its_task_do_nothing(
 ):
     asset = upload(tiny_clip, user=instructor)
     with django_capture_on_commit_callbacks():
-        job = services.transcode_enqueue(asset=asset)
+        job = jobs.transcode_enqueue(asset=asset)
 
-    job = services.transcode_cancel(job=job, cancelled_by=instructor)
+    job = jobs.transcode_cancel(job=job, cancelled_by=instructor)
 
     assert (job.state, job.failure_code) == (State.CANCELLED, "cancelled")
     asset.refresh_from_db()
@@ -347,7 +348,7 @@ def test_cancelling_removes_what_an_earlier_dead_attempt_uploaded(
     local_storage.save(partial, ContentFile(b"from attempt 1"))
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.transcode_cancel(job=job)
+        jobs.transcode_cancel(job=job)
 
     assert not local_storage.exists(partial)
 
@@ -361,7 +362,7 @@ def test_cancelling_keeps_the_files_of_a_ready_version(
     second = TranscodeJobFactory(asset=ready.asset, version__asset=ready.asset, version__number=2)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.transcode_cancel(job=second)
+        jobs.transcode_cancel(job=second)
 
     assert local_storage.exists(kept)
 
@@ -370,7 +371,7 @@ def test_cancelling_a_finished_job_is_refused(local_storage):
     job = TranscodeJobFactory(state=State.FAILED, failure_code="not_a_video")
 
     with pytest.raises(Conflict) as error:
-        services.transcode_cancel(job=job)
+        jobs.transcode_cancel(job=job)
 
     assert error.value.code == "transcode_not_active"
 
@@ -380,11 +381,11 @@ def test_retry_runs_the_next_attempt_of_the_same_version_to_ready(
 ):
     asset = upload(tiny_clip, user=instructor)
     with django_capture_on_commit_callbacks():
-        job = services.transcode_enqueue(asset=asset)
-    services.transcode_cancel(job=job)
+        job = jobs.transcode_enqueue(asset=asset)
+    jobs.transcode_cancel(job=job)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        again = services.transcode_retry(job=job, requested_by=instructor)
+        again = jobs.transcode_retry(job=job, requested_by=instructor)
 
     assert len(callbacks) == 1
     assert (again.attempt, again.version, again.state) == (2, job.version, State.QUEUED)
@@ -400,7 +401,7 @@ def test_retry_of_an_active_job_is_refused(local_storage):
     job = TranscodeJobFactory(state=State.QUEUED)
 
     with pytest.raises(Conflict) as error:
-        services.transcode_retry(job=job)
+        jobs.transcode_retry(job=job)
 
     assert error.value.code == "transcode_not_retryable"
 
@@ -412,7 +413,7 @@ def test_attaching_a_ready_video_sets_the_lecture_duration(local_storage):
     asset.save()
     lecture = LectureFactory(duration_seconds=0)
 
-    lecture = services.lecture_attach_video(lecture=lecture, asset=asset)
+    lecture = assets.lecture_attach_video(lecture=lecture, asset=asset)
 
     lecture.refresh_from_db()
     assert lecture.video == asset
@@ -425,11 +426,11 @@ def test_deleting_a_video_removes_its_rows_and_all_its_files(
     asset = upload(tiny_clip, user=member)
     lecture = LectureFactory(video=asset)
     with django_capture_on_commit_callbacks():
-        job = services.transcode_enqueue(asset=asset)
+        job = jobs.transcode_enqueue(asset=asset)
     run(job)
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.video_asset_delete(asset=asset)
+        assets.video_asset_delete(asset=asset)
 
     lecture.refresh_from_db()
     assert lecture.video is None

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.storage import Storage
 from django.utils import timezone
 
-from lms.media import services, tasks
+from lms.media import jobs, retention, tasks
 from lms.media.models import TranscodeJob, VideoAsset, VideoVersion
 from lms.media.storage import walk
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def _encode(asset: VideoAsset, capture_on_commit) -> VideoVersion:  # type: ignore[no-untyped-def]
     with capture_on_commit():
-        job = services.transcode_enqueue(asset=asset)
+        job = jobs.transcode_enqueue(asset=asset)
     job = run(job)
     assert job.state == TranscodeJob.State.READY, job.failure_detail
     return job.version
@@ -101,7 +101,7 @@ def test_purge_never_deletes_the_current_version(
     # A row that claims to be superseded (by a bug or a hand edit) while it is current.
     _superseded_hours_ago(version, 1000)
 
-    report = services.video_versions_purge()
+    report = retention.video_versions_purge()
 
     assert report.purged == []
     assert set(walk(local_storage, version.storage_prefix)) == files

@@ -8,7 +8,7 @@ from django.core.files.storage import Storage
 from django.utils import timezone
 
 from lms.catalog.models import Lecture
-from lms.media import services, tasks, uploads
+from lms.media import assets, jobs, tasks
 from lms.media.models import TranscodeJob, VideoAsset
 from lms.media.storage import walk
 from tests.factories import CourseFactory, LectureFactory
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _ready(clip, capture):  # type: ignore[no-untyped-def]
     asset = upload(clip, user=None)
     with capture(execute=True):
-        job = services.transcode_enqueue(asset=asset)
+        job = jobs.transcode_enqueue(asset=asset)
     assert run(job).state == TranscodeJob.State.READY
     asset.refresh_from_db()
     return asset
@@ -48,12 +48,12 @@ def test_a_replaced_video_is_deleted_with_its_files_after_the_grace(
     old, new = _ready(tiny_clip, capture), _ready(tiny_clip, capture)
     lecture = LectureFactory(course=CourseFactory())
     with capture(execute=True):
-        services.lecture_attach_video(lecture=lecture, asset=old)
+        assets.lecture_attach_video(lecture=lecture, asset=old)
     old_files, new_files = _files(local_storage, old), _files(local_storage, new)
     assert len(old_files) > 5 and len(new_files) > 5
 
     with capture(execute=True):
-        uploads.lecture_video_replace(lecture=lecture, asset=new)
+        assets.lecture_video_replace(lecture=lecture, asset=new)
 
     old.refresh_from_db()
     new.refresh_from_db()
@@ -83,9 +83,9 @@ def test_a_video_another_lecture_still_uses_is_kept(
     course = CourseFactory()
     first, second = LectureFactory(course=course), LectureFactory(course=course)
     with capture(execute=True):
-        services.lecture_attach_video(lecture=first, asset=shared)
-        services.lecture_attach_video(lecture=second, asset=shared)
-        uploads.lecture_video_replace(lecture=first, asset=other)
+        assets.lecture_attach_video(lecture=first, asset=shared)
+        assets.lecture_attach_video(lecture=second, asset=shared)
+        assets.lecture_video_replace(lecture=first, asset=other)
 
     shared.refresh_from_db()
     assert shared.retired_at is None
@@ -104,11 +104,11 @@ def test_the_old_video_is_retired_when_the_waiting_replacement_becomes_ready(
     playing = _ready(tiny_clip, capture)
     lecture = LectureFactory(course=CourseFactory())
     with capture(execute=True):
-        services.lecture_attach_video(lecture=lecture, asset=playing)
+        assets.lecture_attach_video(lecture=lecture, asset=playing)
     replacement = upload(tiny_clip, user=None)
     with capture(execute=True):
-        uploads.lecture_video_replace(lecture=lecture, asset=replacement)
-        job = services.transcode_enqueue(asset=replacement)
+        assets.lecture_video_replace(lecture=lecture, asset=replacement)
+        job = jobs.transcode_enqueue(asset=replacement)
     lecture.refresh_from_db()
     assert (lecture.video_id, lecture.pending_video_id) == (playing.pk, replacement.pk)
     playing.refresh_from_db()
@@ -131,9 +131,9 @@ def test_a_waiting_replacement_superseded_by_a_newer_one_is_retired(
     lecture = LectureFactory(course=CourseFactory())
     first, second = upload(tiny_clip, user=None), upload(tiny_clip, user=None)
     with capture(execute=True):
-        services.lecture_attach_video(lecture=lecture, asset=playing)
-        uploads.lecture_video_replace(lecture=lecture, asset=first)
-        uploads.lecture_video_replace(lecture=lecture, asset=second)
+        assets.lecture_attach_video(lecture=lecture, asset=playing)
+        assets.lecture_video_replace(lecture=lecture, asset=first)
+        assets.lecture_video_replace(lecture=lecture, asset=second)
 
     lecture.refresh_from_db()
     first.refresh_from_db()
@@ -148,13 +148,13 @@ def test_a_retired_video_a_lecture_takes_again_is_no_longer_due(
     old, new = _ready(tiny_clip, capture), _ready(tiny_clip, capture)
     lecture = LectureFactory(course=CourseFactory())
     with capture(execute=True):
-        services.lecture_attach_video(lecture=lecture, asset=old)
-        services.lecture_attach_video(lecture=lecture, asset=new)
+        assets.lecture_attach_video(lecture=lecture, asset=old)
+        assets.lecture_attach_video(lecture=lecture, asset=new)
     old.refresh_from_db()
     assert old.retired_at is not None
 
     with capture(execute=True):
-        services.lecture_attach_video(lecture=lecture, asset=old)
+        assets.lecture_attach_video(lecture=lecture, asset=old)
 
     old.refresh_from_db()
     new.refresh_from_db()

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 
 from lms.catalog.models import Lecture
-from lms.media import services, tasks
+from lms.media import jobs, tasks
 from lms.media.models import TranscodeJob, VideoAsset
 from tests.factories import CourseFactory, LectureFactory, UserFactory, ready_video_asset
 
@@ -32,7 +32,7 @@ def client(instructor) -> Client:
 
 def _processing_video(lecture: Lecture) -> VideoAsset:
     asset = VideoAsset.objects.create(original=f"uploads/{uuid.uuid4().hex}")
-    services.transcode_enqueue(asset=asset)
+    jobs.transcode_enqueue(asset=asset)
     Lecture.objects.filter(pk=lecture.pk).update(video=asset)
     return asset
 
@@ -126,7 +126,7 @@ ROLES = ["visitor", "member", "other instructor", "uploader only", "co-instructo
 def test_who_may_watch_cancel_and_retry_an_encode(role, action, lecture):
     asset = _processing_video(lecture)
     if action == "retry":
-        services.transcode_cancel(job=TranscodeJob.objects.get(asset=asset))
+        jobs.transcode_cancel(job=TranscodeJob.objects.get(asset=asset))
     user = None
     if role != "visitor":
         user = UserFactory(is_staff=role == "staff", is_instructor=role != "member")

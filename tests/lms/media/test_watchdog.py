@@ -4,7 +4,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from lms.media import services, tasks
+from lms.media import jobs, tasks, worker
 from lms.media.models import TranscodeJob, VideoAsset
 from lms.media.storage import walk
 
@@ -33,7 +33,7 @@ def test_watchdog_requeues_a_job_whose_worker_stopped_renewing_its_lease(
     job = running_job(lease_left=-timedelta(seconds=1))
 
     with django_capture_on_commit_callbacks() as callbacks:
-        report = services.transcode_watchdog()
+        report = jobs.transcode_watchdog()
 
     job.refresh_from_db()
     following = job.asset.jobs.get(attempt=2)
@@ -53,7 +53,7 @@ def test_watchdog_gives_up_on_a_job_that_keeps_dying(settings, django_capture_on
     job = running_job(attempt=3, lease_left=-timedelta(seconds=1))
 
     with django_capture_on_commit_callbacks():
-        report = services.transcode_watchdog()
+        report = jobs.transcode_watchdog()
 
     job.refresh_from_db()
     assert (job.state, job.failure_code) == (State.FAILED, "worker_lost")
@@ -69,11 +69,11 @@ def test_watchdog_leaves_a_job_with_a_live_lease_alone(django_capture_on_commit_
     job = running_job(lease_left=timedelta(seconds=30))
 
     with django_capture_on_commit_callbacks() as callbacks:
-        report = services.transcode_watchdog()
+        report = jobs.transcode_watchdog()
 
     job.refresh_from_db()
     assert job.state == State.TRANSCODING
-    assert report == services.WatchdogReport()
+    assert report == jobs.WatchdogReport()
     assert callbacks == []
 
 
@@ -101,7 +101,7 @@ def test_watchdog_sends_again_a_job_queued_for_too_long(
     )
 
     with django_capture_on_commit_callbacks() as callbacks:
-        report = services.transcode_watchdog()
+        report = jobs.transcode_watchdog()
 
     assert report.resent == [stale.pk]
     assert fresh.pk not in report.resent
@@ -113,10 +113,10 @@ def test_a_worker_that_lost_its_lease_to_the_watchdog_cannot_finish_the_job(
 ):
     job = running_job(lease_left=-timedelta(seconds=1))
     with django_capture_on_commit_callbacks():
-        services.transcode_watchdog()
+        jobs.transcode_watchdog()
 
     # The old worker comes back (a long GC pause, a network partition) and heartbeats.
-    lease = services._Lease(job, job.lease_token)
+    lease = worker._Lease(job, job.lease_token)
     lease.interval = 0
     lease.beat(progress=0.5)
 
@@ -134,6 +134,6 @@ def test_giving_up_on_a_job_removes_the_partial_package_its_dead_worker_uploaded
     local_storage.save(f"{prefix}360p/media.mp4", ContentFile(b"partial"))
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.transcode_watchdog()
+        jobs.transcode_watchdog()
 
     assert list(walk(local_storage, prefix)) == []

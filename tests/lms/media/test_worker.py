@@ -26,7 +26,7 @@ from django.db import connection
 from django.utils import timezone
 
 from lms.celery import app as celery_app
-from lms.media import services, tasks
+from lms.media import jobs, tasks
 from lms.media.models import TranscodeJob, VideoAsset
 from lms.media.storage import walk
 
@@ -303,7 +303,7 @@ def test_cancel_stops_a_running_transcode_and_leaves_no_files(workers, long_clip
     workers.send(tasks.transcode_job, job.pk)
     wait_for(lambda: _state(job.pk) == State.TRANSCODING, timeout=JOB_TIMEOUT_S, what="encode")
 
-    services.transcode_cancel(job=job)
+    jobs.transcode_cancel(job=job)
 
     # The worker notices at its next heartbeat, stops ffmpeg and cleans up.
     wait_for(

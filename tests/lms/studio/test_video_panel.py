@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from lms.catalog.models import Lecture
-from lms.media import services
+from lms.media import jobs
 from lms.media.models import VideoAsset
 from tests.factories import CourseFactory, LectureFactory, ready_video_asset
 
@@ -47,7 +47,7 @@ def test_the_panel_offers_an_upload_in_korean_with_the_client_configured(instruc
 def test_a_replacement_in_progress_is_what_the_panel_follows(instructor, lecture):
     old = ready_video_asset()
     new = VideoAsset.objects.create(original=f"uploads/{uuid.uuid4().hex}")
-    services.transcode_enqueue(asset=new)
+    jobs.transcode_enqueue(asset=new)
     Lecture.objects.filter(pk=lecture.pk).update(video=old, pending_video=new)
 
     _html, config = _page(instructor, lecture)

@@ -15,15 +15,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from lms.catalog import services
+from lms.catalog.models import Bundle, Category, Course, Status
 from lms.community.models import WeeklyLecture
 from lms.core.errors import AppError
+from lms.media.assets import lecture_attach_video
 from lms.media.models import VideoAsset
-from lms.media.services import lecture_attach_video
 
-from . import services
-from .models import Bundle, Category, Course, Status
-
-SEED_PATH = Path(__file__).parent / "seed" / "seed_catalog.json"
+SEED_PATH = Path(__file__).parent / "seed_catalog.json"
 WEEKLY_WEEKDAY = 3  # Thursday
 
 

@@ -5,9 +5,9 @@ import pytest
 from django.core.management import call_command
 
 from lms.catalog.models import Bundle, Category, Course, Lecture
-from lms.catalog.seed import SEED_PATH, seed_load
 from lms.community.models import WeeklyLecture
 from lms.core.errors import AppError
+from lms.demo.seed import SEED_PATH, seed_load
 from tests.factories import ready_video_asset
 
 pytestmark = pytest.mark.django_db

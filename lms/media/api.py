@@ -32,9 +32,10 @@ from rest_framework.views import APIView
 from lms.accounts.models import User
 from lms.core.errors import Conflict
 
-from . import failures, selectors, services, uploads
+from . import failures, jobs, selectors, uploads
 from .models import Upload
 from .upload_store import PartInfo, PartTarget
+from .video_panel import video_status_data
 
 MAX_HEAD_BASE64_CHARS = 4 * (64 * 1024 // 3 + 1)
 
@@ -219,7 +220,7 @@ class UploadListApi(APIView):
         data = UploadCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        lecture = uploads.access_lecture_for_upload(_user(request), lecture_id=values["lecture"])
+        lecture = selectors.access_lecture_for_upload(_user(request), lecture_id=values["lecture"])
         upload = uploads.upload_start(
             user=_user(request),
             lecture=lecture,
@@ -240,7 +241,7 @@ class UploadDetailApi(APIView):
         description="The upload's state and the parts the server holds (resume from here).",
     )
     def get(self, request: Request, upload_id: int) -> Response:
-        upload = uploads.access_upload(_user(request), upload_id=upload_id)
+        upload = selectors.access_upload(_user(request), upload_id=upload_id)
         return Response(_upload_json(upload))
 
     @extend_schema(
@@ -249,7 +250,7 @@ class UploadDetailApi(APIView):
         description="Cancel the upload and delete its parts. 409 once it is complete.",
     )
     def delete(self, request: Request, upload_id: int) -> Response:
-        upload = uploads.access_upload(_user(request), upload_id=upload_id)
+        upload = selectors.access_upload(_user(request), upload_id=upload_id)
         upload = uploads.upload_abort(upload=upload)
         return Response(_upload_json(upload, parts=[]))
 
@@ -269,7 +270,7 @@ class UploadPartUrlApi(APIView):
         ),
     )
     def post(self, request: Request, upload_id: int, number: int) -> Response:
-        upload = uploads.access_upload(_user(request), upload_id=upload_id)
+        upload = selectors.access_upload(_user(request), upload_id=upload_id)
         target = uploads.upload_part_target(upload=upload, number=number)
         return Response(_target_json(target))
 
@@ -291,7 +292,7 @@ class UploadPartApi(APIView):
         ),
     )
     def put(self, request: Request, upload_id: int, number: int) -> Response:
-        upload = uploads.access_upload(_user(request), upload_id=upload_id)
+        upload = selectors.access_upload(_user(request), upload_id=upload_id)
         part = uploads.upload_part_receive(
             upload=upload,
             number=number,
@@ -335,14 +336,14 @@ class UploadCompleteApi(APIView):
         ),
     )
     def post(self, request: Request, upload_id: int) -> Response:
-        upload = uploads.access_upload(_user(request), upload_id=upload_id)
+        upload = selectors.access_upload(_user(request), upload_id=upload_id)
         data = CompleteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         parts = [(p["number"], p["etag"]) for p in data.validated_data["parts"]]
         upload = uploads.upload_complete(upload=upload, parts=parts, user=_user(request))
         asset = upload.asset
         assert asset is not None
-        video = uploads.video_status_data(asset=asset, lecture_id=upload.lecture_id)  # type: ignore[attr-defined]
+        video = video_status_data(asset=asset, lecture_id=upload.lecture_id)  # type: ignore[attr-defined]
         return Response({"upload": _upload_json(upload, parts=[]), "video": video})
 
 
@@ -355,9 +356,9 @@ class VideoStatusApi(APIView):
         description="Processing state of a video: poll every few seconds while `active`.",
     )
     def get(self, request: Request, asset_id: int) -> Response:
-        asset = uploads.access_video_for_edit(_user(request), asset_id=asset_id)
-        lecture_id = uploads.lecture_for_video(asset=asset)
-        return Response(uploads.video_status_data(asset=asset, lecture_id=lecture_id))
+        asset = selectors.access_video(_user(request), asset_id=asset_id)
+        lecture_id = selectors.lecture_for_video(asset=asset)
+        return Response(video_status_data(asset=asset, lecture_id=lecture_id))
 
 
 class VideoCancelApi(APIView):
@@ -370,17 +371,17 @@ class VideoCancelApi(APIView):
         description="Cancel the queued or running encode. 409 `transcode_not_active`.",
     )
     def post(self, request: Request, asset_id: int) -> Response:
-        asset = uploads.access_video_for_edit(_user(request), asset_id=asset_id)
+        asset = selectors.access_video(_user(request), asset_id=asset_id)
         job = selectors.transcode_job_active(asset=asset)
         if job is None:
             raise Conflict(
                 _("This encoding has already finished; there is nothing to cancel."),
                 code="transcode_not_active",
             )
-        services.transcode_cancel(job=job, cancelled_by=_user(request))
+        jobs.transcode_cancel(job=job, cancelled_by=_user(request))
         asset.refresh_from_db()
-        lecture_id = uploads.lecture_for_video(asset=asset)
-        return Response(uploads.video_status_data(asset=asset, lecture_id=lecture_id))
+        lecture_id = selectors.lecture_for_video(asset=asset)
+        return Response(video_status_data(asset=asset, lecture_id=lecture_id))
 
 
 class VideoRetryApi(APIView):
@@ -401,20 +402,20 @@ class VideoRetryApi(APIView):
         description="Encode the video again after a failure another try can fix.",
     )
     def post(self, request: Request, asset_id: int) -> Response:
-        asset = uploads.access_video_for_edit(_user(request), asset_id=asset_id)
+        asset = selectors.access_video(_user(request), asset_id=asset_id)
         job = selectors.transcode_job_latest(asset=asset)
         if job is None:
             raise Conflict(
                 _("Only a failed or cancelled encoding can be tried again."),
                 code="transcode_not_retryable",
             )
-        if job.failure_code and job.failure_code not in uploads.RETRYABLE_FAILURES:
+        if job.failure_code and job.failure_code not in failures.RETRYABLE_FAILURES:
             raise Conflict(
                 _("Trying again will not help: %(reason)s Upload another file.")
                 % {"reason": job.failure_message},
                 code="failure_not_retryable",
             )
-        services.transcode_retry(job=job, requested_by=_user(request))
+        jobs.transcode_retry(job=job, requested_by=_user(request))
         asset.refresh_from_db()
-        lecture_id = uploads.lecture_for_video(asset=asset)
-        return Response(uploads.video_status_data(asset=asset, lecture_id=lecture_id))
+        lecture_id = selectors.lecture_for_video(asset=asset)
+        return Response(video_status_data(asset=asset, lecture_id=lecture_id))

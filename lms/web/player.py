@@ -7,11 +7,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
+from lms.catalog.models import Course, Lecture
 from lms.learning import selectors as learning
 from lms.learning.auth import heartbeat_key_make
 from lms.media import playback
-
-from .models import Course, Lecture
 
 
 @dataclass

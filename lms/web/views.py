@@ -1,15 +1,16 @@
-"""Public catalog pages. Thin: authorise through selectors, render."""
+"""The public pages: home, catalog, lecture and "my learning". Thin: authorise through the
+apps' selectors, render."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from lms.catalog import selectors
 from lms.certificates import selectors as certificate_selectors
 from lms.certificates.services import certificates_issue_for
 from lms.community.selectors import announcement_latest, weekly_lecture_upcoming
 from lms.learning import selectors as learning_selectors
 
-from . import selectors
 from .player import lecture_page_context
 
 HOME_NEWEST_COURSES = 6

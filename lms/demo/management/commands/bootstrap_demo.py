@@ -5,12 +5,12 @@ from django.contrib.sites.models import Site
 from django.core.management.base import BaseCommand, CommandError
 
 from lms.accounts.models import User
-from lms.accounts.services import DEMO_ACCOUNTS, demo_accounts_ensure
 from lms.catalog.models import Course
-from lms.catalog.seed import seed_load_file
 from lms.catalog.services import course_add_instructor
 from lms.core.errors import AppError
-from lms.media.demo import demo_video_ensure
+from lms.demo.accounts import DEMO_ACCOUNTS, demo_accounts_ensure
+from lms.demo.seed import seed_load_file
+from lms.demo.video import demo_video_ensure
 
 
 class Command(BaseCommand):

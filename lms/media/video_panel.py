@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from lms.catalog.models import Lecture
 from media_pipeline.sniff import HEAD_BYTES
 
-from . import uploads
-from .models import VideoAsset
+from . import failures, playback, selectors
+from .models import TranscodeJob, VideoAsset
 
 
 def upload_text() -> dict[str, str]:
@@ -51,10 +51,45 @@ def upload_text() -> dict[str, str]:
     }
 
 
+def video_status_data(*, asset: VideoAsset, lecture_id: int | None) -> dict[str, Any]:
+    """What the studio shows about a video's processing, ready for JSON."""
+    status = selectors.video_status(asset=asset)
+    version = asset.current_version
+    job_state = status.job_state
+    active = job_state in TranscodeJob.ACTIVE_STATES
+    finished_badly = job_state in (TranscodeJob.State.FAILED, TranscodeJob.State.CANCELLED)
+    poster = None
+    if version is not None and version.poster_path and lecture_id is not None:
+        poster = playback.sign_file(name=version.poster_path, lecture_id=lecture_id)
+    return {
+        "asset": asset.pk,
+        "state": status.state,
+        "state_label": status.state_label,
+        "ready": version is not None,
+        "ready_version": status.ready_version,
+        "duration_seconds": round(version.duration_seconds or 0) if version else None,
+        "poster": poster,
+        "active": active,
+        "job": status.job_id,
+        "job_state": job_state,
+        "job_state_label": (str(TranscodeJob.State(job_state).label) if job_state else None),
+        "progress": round(status.progress, 4),
+        "eta_seconds": status.eta_seconds if active else None,
+        "attempt": status.attempt,
+        "failure_code": status.failure_code if finished_badly else "",
+        "failure_message": status.failure_message if finished_badly else "",
+        "can_cancel": active,
+        "can_retry": finished_badly and status.failure_code in failures.RETRYABLE_FAILURES,
+        "status_url": reverse("api-video-status", args=[asset.pk]),
+        "cancel_url": reverse("api-video-cancel", args=[asset.pk]),
+        "retry_url": reverse("api-video-retry", args=[asset.pk]),
+    }
+
+
 def _status(asset: VideoAsset | None, lecture: Lecture) -> dict[str, Any] | None:
     if asset is None:
         return None
-    return uploads.video_status_data(asset=asset, lecture_id=lecture.pk)
+    return video_status_data(asset=asset, lecture_id=lecture.pk)
 
 
 def video_panel_context(*, request: HttpRequest, lecture: Lecture) -> dict[str, Any]:
