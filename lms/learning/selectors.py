@@ -237,7 +237,7 @@ def course_progress_get(*, user: User, course: Course) -> CourseProgressView:
     stored = CourseProgress.objects.filter(user=user, course=course).first()
     return CourseProgressView(
         course_id=course.pk,
-        percent=_share(done, len(lectures)),
+        percent=share(done, len(lectures)),
         completed_lectures=done,
         total_lectures=len(lectures),
         completed_at=stored.completed_at if stored else None,
@@ -245,7 +245,8 @@ def course_progress_get(*, user: User, course: Course) -> CourseProgressView:
     )
 
 
-def _share(done: int, total: int) -> int:
+def share(done: int, total: int) -> int:
+    """Percent done, rounded down: 100 only when all is done."""
     return min(100, done * 100 // total) if total else 0
 
 
@@ -315,7 +316,7 @@ def my_learning(*, user: User) -> list[MyCourse]:
         items.append(
             MyCourse(
                 course=p.course,
-                percent=_share(done, len(course_lectures)),
+                percent=share(done, len(course_lectures)),
                 completed_lectures=done,
                 total_lectures=len(course_lectures),
                 completed_at=p.completed_at,

@@ -250,22 +250,25 @@ def _may_complete(
     return _completed_today(user, course_id, now) < policy.daily_cap
 
 
-def _course_progress_refresh(
-    *, user: User, course_id: int, now: datetime, locked: CourseProgress | None = None
+def _totals_write(
+    row: CourseProgress | BundleProgress,
+    counts: list[dict[str, int]],
+    now: datetime,
+    fields: Sequence[str] = (),
 ) -> bool:
-    """Recompute the member's progress in the course; whether this completed it."""
-    row = locked or _lock_or_create(CourseProgress, user=user, course_id=course_id)
-    counts = selectors.completion_counts(user=user, courses=Q(course_id=course_id))
-    total = counts[0]["total"] if counts else 0
-    done = min(counts[0]["done"], total) if counts else 0
+    """Write the lectures done of `counts` (`selectors.completion_counts`) into a course's or a
+    bundle's progress row, with `fields` set by the caller; whether this completed it."""
+    total = sum(c["total"] for c in counts)
+    done = sum(min(c["done"], c["total"]) for c in counts)
     row.total_lectures = total
     row.completed_lectures = done
-    row.percent = min(100, done * 100 // total) if total else 0
+    row.percent = selectors.share(done, total)
     completes = row.completed_at is None and bool(total) and done >= total
     if completes:
         row.completed_at = now
     row.save(
         update_fields=[
+            *fields,
             "total_lectures",
             "completed_lectures",
             "percent",
@@ -274,6 +277,15 @@ def _course_progress_refresh(
         ]
     )
     return completes
+
+
+def _course_progress_refresh(
+    *, user: User, course_id: int, now: datetime, locked: CourseProgress | None = None
+) -> bool:
+    """Recompute the member's progress in the course; whether this completed it."""
+    row = locked or _lock_or_create(CourseProgress, user=user, course_id=course_id)
+    counts = selectors.completion_counts(user=user, courses=Q(course_id=course_id))
+    return _totals_write(row, counts, now)
 
 
 def _bundle_progress_refresh(*, user: User, course_ids: set[int], now: datetime) -> None:
@@ -286,26 +298,9 @@ def _bundle_progress_refresh(*, user: User, course_ids: set[int], now: datetime)
     for bundle_id in bundles:
         row = _lock_or_create(BundleProgress, user=user, bundle_id=bundle_id)
         counts = selectors.completion_counts(user=user, courses=Q(course__bundles=bundle_id))
-        total = sum(c["total"] for c in counts)
-        done = sum(min(c["done"], c["total"]) for c in counts)
         row.total_courses = len(counts)
         row.completed_courses = sum(1 for c in counts if c["total"] and c["done"] >= c["total"])
-        row.total_lectures = total
-        row.completed_lectures = done
-        row.percent = min(100, done * 100 // total) if total else 0
-        if row.completed_at is None and total and done >= total:
-            row.completed_at = now
-        row.save(
-            update_fields=[
-                "total_courses",
-                "completed_courses",
-                "total_lectures",
-                "completed_lectures",
-                "percent",
-                "completed_at",
-                "updated_at",
-            ]
-        )
+        _totals_write(row, counts, now, fields=("total_courses", "completed_courses"))
 
 
 def _progress_refresh(

@@ -31,31 +31,33 @@ MAX_HANDOUT_BYTES = 50 * 1024 * 1024
 GO_LIVE_LOOKBACK = timedelta(days=2)
 
 
+COURSE_EDITABLE = frozenset({"title", "title_en", "summary", "description", "level", "category"})
+LECTURE_EDITABLE = frozenset({"title", "title_en", "description"})
+
+
+def _edit(obj: Course | Lecture, allowed: frozenset[str], fields: dict[str, Any]) -> None:
+    """Set `fields` (only `allowed` ones) on the locked `obj`, validate it and save them."""
+    if set(fields) - allowed:
+        raise AppError(_("These fields cannot be edited here."), code="invalid")
+    for name, value in fields.items():
+        setattr(obj, name, value)
+    catalog_services._full_clean(obj)
+    obj.save(update_fields=[*fields, "updated_at"])
+
+
 @transaction.atomic
 def course_update(*, course: Course, **fields: Any) -> Course:
-    """Edit a course's texts, category or level. Slug changes go through the slug check."""
+    """Edit a course's texts, category or level (`COURSE_EDITABLE`)."""
     course = Course.objects.select_for_update().get(pk=course.pk)
-    allowed = {"title", "title_en", "summary", "description", "level", "category"}
-    unknown = set(fields) - allowed
-    if unknown:
-        raise AppError(_("These fields cannot be edited here."), code="invalid", extra={})
-    for name, value in fields.items():
-        setattr(course, name, value)
-    catalog_services._full_clean(course)
-    course.save(update_fields=[*fields, "updated_at"])
+    _edit(course, COURSE_EDITABLE, fields)
     return course
 
 
 @transaction.atomic
 def lecture_update(*, lecture: Lecture, **fields: Any) -> Lecture:
+    """Edit a lecture's texts (`LECTURE_EDITABLE`)."""
     lecture = Lecture.objects.select_for_update().get(pk=lecture.pk)
-    allowed = {"title", "title_en", "description"}
-    if set(fields) - allowed:
-        raise AppError(_("These fields cannot be edited here."), code="invalid")
-    for name, value in fields.items():
-        setattr(lecture, name, value)
-    catalog_services._full_clean(lecture)
-    lecture.save(update_fields=[*fields, "updated_at"])
+    _edit(lecture, LECTURE_EDITABLE, fields)
     return lecture
 
 
