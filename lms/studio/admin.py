@@ -7,12 +7,11 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from lms.catalog import services
+from lms.catalog.models import Bundle, BundleCourse, Category, Course, Lecture, Status
 from lms.core.errors import AppError
 from lms.media import assets as media_assets
 from lms.studio import services as studio_services
-
-from . import services
-from .models import Bundle, BundleCourse, Category, Course, Lecture, Status
 
 
 @admin.register(Category)
