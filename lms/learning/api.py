@@ -1,7 +1,7 @@
 """Progress API: heartbeats from the player, and progress reads. Thin: parse, authorise, call.
 
-Heartbeat bodies are checked by `services.progress_record` (one place, cheap); the request
-serializers here document the format in the OpenAPI schema.
+Heartbeat bodies are checked by `services.progress_record` (`reports.report_parse`, cheap); the
+OpenAPI schema shows their format as `reports.HEARTBEAT_SCHEMA` states it.
 """
 
 import logging
@@ -12,7 +12,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import IsAuthenticated
@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 from lms.accounts.models import User
 from lms.core.errors import AppError
 
-from . import policy, selectors, services
+from . import reports, selectors, services
 from .auth import HeartbeatKeyAuthentication, KeyHolder
 
 logger = logging.getLogger(__name__)
@@ -48,38 +48,6 @@ class ProgressErrorSerializer(serializers.Serializer[Any]):
     message = serializers.CharField()
     code = serializers.CharField()
     extra = serializers.DictField()
-
-
-class HeartbeatReportSerializer(serializers.Serializer[Any]):
-    """One report: what the player played since its previous report."""
-
-    lecture = serializers.IntegerField(min_value=1)
-    session = serializers.UUIDField(help_text="Random id the player makes per page load.")
-    seq = serializers.IntegerField(
-        min_value=0, max_value=policy.MAX_SEQ, help_text="Increases with each report."
-    )
-    ranges = serializers.ListField(
-        child=serializers.ListField(
-            child=serializers.FloatField(min_value=0), min_length=2, max_length=2
-        ),
-        max_length=policy.MAX_RANGES_PER_REPORT,
-        help_text=(
-            "Media ranges [start, end] in seconds played since the previous report. Ends up to "
-            f"{policy.RANGE_END_TOLERANCE_SECONDS:g} s past the lecture's end are clipped; "
-            "further out, negative or inverted ranges are refused (400)."
-        ),
-    )
-    position = serializers.FloatField(min_value=0, help_text="Playback position, seconds.")
-    rate = serializers.FloatField(min_value=policy.MIN_RATE, max_value=policy.MAX_RATE)
-    sent_at = serializers.DateTimeField(
-        help_text="Device clock, ISO 8601 with a zone; more than a minute ahead is refused."
-    )
-
-
-class HeartbeatBatchSerializer(serializers.Serializer[Any]):
-    reports = HeartbeatReportSerializer(
-        many=True, max_length=policy.MAX_REPORTS_PER_REQUEST, min_length=1
-    )
 
 
 class LectureProgressSerializer(serializers.Serializer[Any]):
@@ -199,11 +167,7 @@ class HeartbeatApi(APIView):
 
     @extend_schema(
         operation_id="progress_heartbeats",
-        request=PolymorphicProxySerializer(
-            component_name="HeartbeatRequest",
-            serializers=[HeartbeatReportSerializer, HeartbeatBatchSerializer],
-            resource_type_field_name=None,
-        ),
+        request={"application/json": reports.HEARTBEAT_SCHEMA},
         responses={200: HeartbeatResponseSerializer, **_ERRORS},
     )
     def post(self, request: Request) -> Response:

@@ -7,7 +7,12 @@ A report is a JSON object:
 
 `ranges` are the media ranges played since the previous report of the session, in seconds;
 `seq` increases within a session; `sent_at` is the device clock (ISO 8601 with a zone).
-Checks that need the lecture (its duration) are in `report_bind`.
+
+The format is stated once, as the JSON Schema `REPORT_SCHEMA` (the API's documentation shows
+it as it is); `report_parse` checks it by hand, because it runs on every heartbeat and a
+serializer costs some forty times more (tests/lms/learning/test_reports_schema.py holds the two
+to each other). Beyond the schema it refuses a range that ends before it starts and a report
+dated in the future; checks that need the lecture (its duration) are in `report_check_bounds`.
 """
 
 import math
@@ -24,7 +29,79 @@ from lms.core.errors import AppError
 
 from . import policy
 
-REPORT_FIELDS = ("lecture", "session", "seq", "ranges", "position", "rate", "sent_at")
+MAX_NUMBER = 1e9  # seconds: no lecture, position or range is anywhere near
+
+REPORT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "One report: what the player played since its previous report.",
+    "properties": {
+        "lecture": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+        "session": {
+            "type": "string",
+            "format": "uuid",
+            "description": "Random id the player makes per page load.",
+        },
+        "seq": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": policy.MAX_SEQ,
+            "description": "Increases with each report.",
+        },
+        "ranges": {
+            "type": "array",
+            "maxItems": policy.MAX_RANGES_PER_REPORT,
+            "items": {
+                "type": "array",
+                "minItems": 2,
+                "maxItems": 2,
+                "items": {"type": "number", "minimum": 0, "maximum": MAX_NUMBER},
+            },
+            "description": (
+                "Media ranges [start, end] in seconds played since the previous report; end "
+                "not before start. Ends up to "
+                f"{policy.RANGE_END_TOLERANCE_SECONDS:g} s past the lecture's end are clipped; "
+                "further out is refused (400)."
+            ),
+        },
+        "position": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": MAX_NUMBER,
+            "description": "Playback position, seconds.",
+        },
+        "rate": {"type": "number", "minimum": policy.MIN_RATE, "maximum": policy.MAX_RATE},
+        "sent_at": {
+            "type": "string",
+            "format": "date-time",
+            # RFC 3339: a zone is required (the pattern says so to readers without a format
+            # checker).
+            "pattern": (
+                r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
+                r"([Zz]|[+-]\d{2}:?\d{2})$"
+            ),
+            "maxLength": 40,
+            "description": (
+                "Device clock, ISO 8601 with a zone; more than a minute ahead is refused."
+            ),
+        },
+    },
+    "required": ["lecture", "session", "seq", "ranges", "position", "rate", "sent_at"],
+}
+BATCH_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "reports": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": policy.MAX_REPORTS_PER_REQUEST,
+            "items": REPORT_SCHEMA,
+        }
+    },
+    "required": ["reports"],
+}
+#: A heartbeat body: one report, or a batch of them.
+HEARTBEAT_SCHEMA: dict[str, Any] = {"oneOf": [REPORT_SCHEMA, BATCH_SCHEMA]}
+REPORT_FIELDS: tuple[str, ...] = tuple(REPORT_SCHEMA["required"])
 
 
 @dataclass(frozen=True)
@@ -55,12 +132,15 @@ def _number(value: Any, index: int, field: str) -> float:
         raise _invalid(index, field, _("a number is required."))
     if isinstance(value, float) and not math.isfinite(value):
         raise _invalid(index, field, _("the number must be finite."))
-    if abs(value) > 1e9:
+    if abs(value) > MAX_NUMBER:
         raise _invalid(index, field, _("the number is out of range."))
     return float(value)
 
 
 def _integer(value: Any, index: int, field: str, *, low: int, high: int) -> int:
+    # JSON has one number type: 12.0 is the whole number 12, as JSON Schema's "integer" says.
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**63:
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise _invalid(index, field, _("a whole number is required."))
     if not low <= value <= high:
