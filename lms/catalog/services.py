@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from lms.accounts.models import User
 from lms.core.errors import AppError
 
-from .models import Bundle, BundleCourse, Category, Course, Lecture, Status
+from .models import Bundle, BundleCourse, Category, Course, Lecture, PublishableModel, Status
 
 # Moving rows past every real position first keeps (parent, position) unique at each step.
 _POSITION_PARKING_OFFSET = 1_000_000
@@ -85,7 +85,9 @@ def _full_clean(instance: object, *, exclude: Sequence[str] = ()) -> None:
         raise AppError(messages, code="invalid", extra=exc.message_dict) from exc
 
 
-def _transition(obj: Course | Bundle | Lecture, new_status: str) -> None:
+def status_transition(obj: PublishableModel, new_status: str) -> None:
+    """Set `obj.status` (unsaved) to `new_status` if the transition table allows it, else
+    raise AppError(code="invalid_transition"). Every publishable model's services use it."""
     if new_status not in ALLOWED_TRANSITIONS[obj.status]:
         raise AppError(
             _("A %(what)s that is %(old)s cannot become %(new)s.")
@@ -226,7 +228,7 @@ def course_submit_for_review(*, course: Course) -> Course:
     course = _lock_course(course)
     if not course.lectures.exists():
         raise AppError(_("Add at least one lecture before submitting."), code="empty_course")
-    _transition(course, Status.IN_REVIEW)
+    status_transition(course, Status.IN_REVIEW)
     course.save(update_fields=["status", "updated_at"])
     return course
 
@@ -261,7 +263,7 @@ def _publish_unless_blocked(obj: Course | Lecture, *, when: datetime, blockers: 
     """Refuse with every blocker at once, or publish `obj` (locked by the caller) at `when`."""
     if blockers:
         raise AppError(" ".join(blockers), code="publish_blocked", extra={"blockers": blockers})
-    _transition(obj, Status.PUBLISHED)
+    status_transition(obj, Status.PUBLISHED)
     obj.publish_at = when
     obj.save(update_fields=["status", "publish_at", "updated_at"])
 
@@ -287,7 +289,7 @@ def course_set_status(*, course: Course, status: str) -> Course:
     """Unpublish (back to draft), send back from review, or archive. Archived courses stay in
     members' history but are no longer listed."""
     course = _lock_course(course)
-    _transition(course, status)
+    status_transition(course, status)
     course.save(update_fields=["status", "updated_at"])
     return course
 
@@ -329,7 +331,7 @@ def lecture_set_status(*, lecture: Lecture, status: str) -> Lecture:
         return lecture_publish(lecture=lecture)
     _lock_course(lecture.course)
     lecture = Lecture.objects.select_for_update().get(pk=lecture.pk)
-    _transition(lecture, status)
+    status_transition(lecture, status)
     lecture.save(update_fields=["status", "updated_at"])
     return lecture
 
@@ -411,7 +413,7 @@ def bundle_publish(*, bundle: Bundle, publish_at: datetime | str | None = None) 
         )
     for course in Course.objects.filter(pk__in=course_pks, status=Status.IN_REVIEW):
         course_publish(course=course, publish_at=when)
-    _transition(bundle, Status.PUBLISHED)
+    status_transition(bundle, Status.PUBLISHED)
     bundle.publish_at = when
     bundle.save(update_fields=["status", "publish_at", "updated_at"])
     return bundle
@@ -424,7 +426,7 @@ def bundle_set_status(*, bundle: Bundle, status: str) -> Bundle:
     if status == Status.PUBLISHED:
         return bundle_publish(bundle=bundle)
     bundle = Bundle.objects.select_for_update().get(pk=bundle.pk)
-    _transition(bundle, status)
+    status_transition(bundle, status)
     bundle.save(update_fields=["status", "updated_at"])
     return bundle
 

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from lms.catalog.models import Bundle, Course, Status
+from tests.admin_pages import change_page_data
 from tests.factories import (
     BundleCourseFactory,
     BundleFactory,
@@ -316,38 +317,6 @@ def test_choosing_another_video_in_the_lecture_admin_retires_the_old_one(
 # Status and publish time change only through the admin actions, which call the services.
 
 
-def _form_data(form: Any) -> dict[str, Any]:
-    """What a browser posts back for `form` left as the page showed it."""
-    from django import forms
-
-    data: dict[str, Any] = {}
-    for name, field in form.fields.items():
-        bound = form[name]
-        value = bound.value()
-        if isinstance(field.widget, forms.MultiWidget):
-            for i, part in enumerate(field.widget.decompress(value)):
-                data[f"{bound.html_name}_{i}"] = "" if part is None else str(part)
-        elif isinstance(value, bool):
-            if value:
-                data[bound.html_name] = "on"
-        elif isinstance(value, list | tuple):
-            data[bound.html_name] = [str(v) for v in value]
-        elif value is not None and not hasattr(value, "storage"):  # files are not re-sent
-            data[bound.html_name] = str(value)
-    return data
-
-
-def _change_page_data(client: Client, url: str) -> dict[str, Any]:
-    page = client.get(url)
-    assert page.status_code == 200
-    data = _form_data(page.context["adminform"].form)
-    for inline in page.context["inline_admin_formsets"]:
-        data.update(_form_data(inline.formset.management_form))
-        for form in inline.formset.forms:
-            data.update(_form_data(form))
-    return data
-
-
 def _action(client: Client, model: str, action: str, pks: list[int], **extra: Any) -> list[str]:
     response = client.post(
         f"/admin/catalog/{model}/",
@@ -362,7 +331,7 @@ def test_a_status_posted_on_the_course_change_form_is_ignored(staff_client):
     course = course_with_lectures(2, status=Status.DRAFT, publish_at=None)
     course.lectures.update(status=Status.DRAFT, publish_at=None)  # and no videos: blocked
     url = f"/admin/catalog/course/{course.pk}/change/"
-    data = _change_page_data(staff_client, url)
+    data = change_page_data(staff_client, url)
     data.update(
         status=Status.PUBLISHED,
         publish_at_0="2026-01-01",
@@ -386,7 +355,7 @@ def test_the_course_add_form_offers_no_status_and_makes_a_draft(staff_client):
     page = staff_client.get("/admin/catalog/course/add/")
     assert "status" not in page.context["adminform"].form.fields
     assert "publish_at" not in page.context["adminform"].form.fields
-    data = _change_page_data(staff_client, "/admin/catalog/course/add/")
+    data = change_page_data(staff_client, "/admin/catalog/course/add/")
     data.update(
         title="새 강좌",
         title_en="New course",
@@ -410,7 +379,7 @@ def test_an_archived_course_cannot_be_published_from_the_admin(staff_client):
     course = course_with_lectures(1, status=Status.ARCHIVED)
     give_ready_videos(course)
     url = f"/admin/catalog/course/{course.pk}/change/"
-    data = _change_page_data(staff_client, url)
+    data = change_page_data(staff_client, url)
     data["status"] = Status.PUBLISHED
 
     staff_client.post(url, data)
@@ -488,7 +457,7 @@ def test_bundle_publish_in_the_admin_is_unchanged_and_its_status_is_read_only(st
     bundle = BundleFactory(status=Status.DRAFT, publish_at=None)
     BundleCourseFactory(bundle=bundle, course=in_review, position=1)
     url = f"/admin/catalog/bundle/{bundle.pk}/change/"
-    data = _change_page_data(staff_client, url)
+    data = change_page_data(staff_client, url)
     data.update(status=Status.PUBLISHED, publish_at_0="2026-01-01", publish_at_1="10:00:00")
 
     staff_client.post(url, data)
@@ -509,7 +478,7 @@ def test_a_lecture_is_published_in_the_admin_only_through_the_action_checking_it
     lecture = course.lectures.get()
     Lecture.objects.filter(pk=lecture.pk).update(status=Status.DRAFT, publish_at=None)
     url = f"/admin/catalog/lecture/{lecture.pk}/change/"
-    data = _change_page_data(staff_client, url)
+    data = change_page_data(staff_client, url)
     data.update(status=Status.PUBLISHED, publish_at_0="2026-01-01", publish_at_1="10:00:00")
 
     staff_client.post(url, data)
