@@ -29,10 +29,15 @@ if [ ! -x .venv/bin/python ]; then
   say "creating the virtual environment (.venv)"
   "$python_bin" -m venv .venv
 fi
-if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
-  say "installing Python packages"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+# The exact versions and hashes in requirements.lock (refreshed by scripts/lock.sh), so that a
+# fresh clone installs what CI tested. The project itself goes in editable, without resolving
+# anything again and with the locked setuptools rather than a fresh, unpinned build backend.
+if [ ! -f .venv/.installed ] || [ requirements.lock -nt .venv/.installed ] \
+  || [ pyproject.toml -nt .venv/.installed ]; then
+  say "installing Python packages (requirements.lock)"
+  pip_install=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+  "${pip_install[@]}" --require-hashes -r requirements.lock
+  "${pip_install[@]}" --no-deps --no-build-isolation -e .
   touch .venv/.installed
 fi
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from lms.accounts.models import User
 from lms.core.errors import AppError
 
-from .models import Bundle, BundleCourse, Category, Course, Lecture, Status
+from .models import Bundle, BundleCourse, Category, Course, Lecture, PublishableModel, Status
 
 # Moving rows past every real position first keeps (parent, position) unique at each step.
 _POSITION_PARKING_OFFSET = 1_000_000
@@ -85,7 +85,9 @@ def _full_clean(instance: object, *, exclude: Sequence[str] = ()) -> None:
         raise AppError(messages, code="invalid", extra=exc.message_dict) from exc
 
 
-def _transition(obj: Course | Bundle | Lecture, new_status: str) -> None:
+def status_transition(obj: PublishableModel, new_status: str) -> None:
+    """Set `obj.status` (unsaved) to `new_status` if the transition table allows it, else
+    raise AppError(code="invalid_transition"). Every publishable model's services use it."""
     if new_status not in ALLOWED_TRANSITIONS[obj.status]:
         raise AppError(
             _("A %(what)s that is %(old)s cannot become %(new)s.")
@@ -226,7 +228,7 @@ def course_submit_for_review(*, course: Course) -> Course:
     course = _lock_course(course)
     if not course.lectures.exists():
         raise AppError(_("Add at least one lecture before submitting."), code="empty_course")
-    _transition(course, Status.IN_REVIEW)
+    status_transition(course, Status.IN_REVIEW)
     course.save(update_fields=["status", "updated_at"])
     return course
 
@@ -244,12 +246,26 @@ def course_publish_blockers(course: Course) -> list[str]:
     if not lectures:
         blockers.append(_("“%(course)s” has no lectures.") % {"course": course.title})
     for lecture in lectures:
-        if lecture.video is None or lecture.video.current_version_id is None:
-            blockers.append(
-                _("“%(course)s”, lecture %(position)s “%(title)s” has no ready video.")
-                % {"course": course.title, "position": lecture.position, "title": lecture.title}
-            )
+        blockers.extend(_lecture_video_blockers(lecture, course_title=course.title))
     return blockers
+
+
+def _lecture_video_blockers(lecture: Lecture, *, course_title: str) -> list[str]:
+    if lecture.video is None or lecture.video.current_version_id is None:
+        return [
+            _("“%(course)s”, lecture %(position)s “%(title)s” has no ready video.")
+            % {"course": course_title, "position": lecture.position, "title": lecture.title}
+        ]
+    return []
+
+
+def _publish_unless_blocked(obj: Course | Lecture, *, when: datetime, blockers: list[str]) -> None:
+    """Refuse with every blocker at once, or publish `obj` (locked by the caller) at `when`."""
+    if blockers:
+        raise AppError(" ".join(blockers), code="publish_blocked", extra={"blockers": blockers})
+    status_transition(obj, Status.PUBLISHED)
+    obj.publish_at = when
+    obj.save(update_fields=["status", "publish_at", "updated_at"])
 
 
 @transaction.atomic
@@ -260,12 +276,7 @@ def course_publish(
     published with the course unless `with_lectures` is false."""
     when = parse_publish_at(publish_at)
     course = _lock_course(course)
-    blockers = course_publish_blockers(course)
-    if blockers:
-        raise AppError(" ".join(blockers), code="publish_blocked", extra={"blockers": blockers})
-    _transition(course, Status.PUBLISHED)
-    course.publish_at = when
-    course.save(update_fields=["status", "publish_at", "updated_at"])
+    _publish_unless_blocked(course, when=when, blockers=course_publish_blockers(course))
     if with_lectures:
         course.lectures.filter(status__in=[Status.DRAFT, Status.IN_REVIEW]).update(
             status=Status.PUBLISHED, publish_at=when, updated_at=timezone.now()
@@ -278,9 +289,51 @@ def course_set_status(*, course: Course, status: str) -> Course:
     """Unpublish (back to draft), send back from review, or archive. Archived courses stay in
     members' history but are no longer listed."""
     course = _lock_course(course)
-    _transition(course, status)
+    status_transition(course, status)
     course.save(update_fields=["status", "updated_at"])
     return course
+
+
+@transaction.atomic
+def course_back_to_draft(*, course: Course) -> Course:
+    """Unpublish a published course or restore an archived one, as a draft. A course in review
+    is refused: it goes back through the review (`course_review_send_back`), which records
+    what the instructor is to change."""
+    course = _lock_course(course)
+    if course.status == Status.IN_REVIEW:
+        raise AppError(
+            _("A course in review goes back with a comment: send it back from the review queue."),
+            code="use_send_back",
+        )
+    return course_set_status(course=course, status=Status.DRAFT)
+
+
+@transaction.atomic
+def lecture_publish(*, lecture: Lecture, publish_at: datetime | str | None = None) -> Lecture:
+    """Publish one lecture now or at `publish_at` (scheduled), as publishing its course does
+    for its lectures: refused while its video is missing or not ready. It is seen once its
+    course is visible too."""
+    when = parse_publish_at(publish_at)
+    _lock_course(lecture.course)
+    # `of=("self",)`: PostgreSQL cannot lock the nullable side of the join to the video.
+    lecture = (
+        Lecture.objects.select_for_update(of=("self",)).select_related("video").get(pk=lecture.pk)
+    )
+    blockers = _lecture_video_blockers(lecture, course_title=lecture.course.title)
+    _publish_unless_blocked(lecture, when=when, blockers=blockers)
+    return lecture
+
+
+@transaction.atomic
+def lecture_set_status(*, lecture: Lecture, status: str) -> Lecture:
+    """Unpublish (back to draft) or archive one lecture; publishing is `lecture_publish`."""
+    if status == Status.PUBLISHED:
+        return lecture_publish(lecture=lecture)
+    _lock_course(lecture.course)
+    lecture = Lecture.objects.select_for_update().get(pk=lecture.pk)
+    status_transition(lecture, status)
+    lecture.save(update_fields=["status", "updated_at"])
+    return lecture
 
 
 @transaction.atomic
@@ -360,9 +413,21 @@ def bundle_publish(*, bundle: Bundle, publish_at: datetime | str | None = None) 
         )
     for course in Course.objects.filter(pk__in=course_pks, status=Status.IN_REVIEW):
         course_publish(course=course, publish_at=when)
-    _transition(bundle, Status.PUBLISHED)
+    status_transition(bundle, Status.PUBLISHED)
     bundle.publish_at = when
     bundle.save(update_fields=["status", "publish_at", "updated_at"])
+    return bundle
+
+
+@transaction.atomic
+def bundle_set_status(*, bundle: Bundle, status: str) -> Bundle:
+    """Unpublish (back to draft) or archive a bundle; its courses keep their own status.
+    Publishing is `bundle_publish`, which checks the courses."""
+    if status == Status.PUBLISHED:
+        return bundle_publish(bundle=bundle)
+    bundle = Bundle.objects.select_for_update().get(pk=bundle.pk)
+    status_transition(bundle, status)
+    bundle.save(update_fields=["status", "updated_at"])
     return bundle
 
 

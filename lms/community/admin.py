@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import admin, messages
@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from lms.catalog.models import Status
+from lms.core.admin import StatusThroughActionsAdmin
 from lms.core.errors import AppError
 
 from . import services
@@ -45,7 +47,7 @@ class RegistrationInline(admin.TabularInline):
 
 
 @admin.register(WeeklyLecture)
-class WeeklyLectureAdmin(admin.ModelAdmin):
+class WeeklyLectureAdmin(StatusThroughActionsAdmin):
     list_display = ("title", "category", "speaker", "starts_at", "state", "status", "publish_at")
     list_filter = ("state", "status", "category", "series", "starts_at")
     search_fields = ("title", "title_en", "speaker", "description")
@@ -55,7 +57,18 @@ class WeeklyLectureAdmin(admin.ModelAdmin):
     readonly_fields = ("state", "moved_from", "sequence", "series", "series_date")
     inlines = (RegistrationInline,)
     formfield_overrides = URL_HTTPS
-    actions = ("cancel_lectures", "make_recording_lecture")
+    actions = (*StatusThroughActionsAdmin.actions, "cancel_lectures", "make_recording_lecture")
+
+    def publish_through_service(
+        self, request: HttpRequest, obj: WeeklyLecture, publish_at: datetime | None
+    ) -> object:
+        return services.event_publish(event=obj, publish_at=publish_at)
+
+    def back_to_draft_through_service(self, request: HttpRequest, obj: WeeklyLecture) -> object:
+        return services.event_set_status(event=obj, status=Status.DRAFT)
+
+    def archive_through_service(self, request: HttpRequest, obj: WeeklyLecture) -> object:
+        return services.event_set_status(event=obj, status=Status.ARCHIVED)
 
     def save_model(self, request: HttpRequest, obj: WeeklyLecture, form: Any, change: bool) -> None:
         """A new time of a saved lecture goes through `event_move`: the sequence rises and the

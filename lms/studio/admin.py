@@ -1,7 +1,8 @@
+from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lms.catalog import services
 from lms.catalog.models import Bundle, BundleCourse, Category, Course, Lecture, Status
-from lms.core.errors import AppError
+from lms.core.admin import STATUS_FIELDS, StatusThroughActionsAdmin, admin_run_each
 from lms.media import assets as media_assets
 from lms.studio import services as studio_services
 
@@ -50,31 +51,21 @@ class LectureInline(admin.TabularInline):
     form = _PositionOptionalForm
     formset = _AppendingPositionsFormSet
     fields = ("position", "title", "title_en", "duration_seconds", "status", "publish_at")
+    # Through the lecture actions (or with the course), never typed into the course form.
+    readonly_fields = STATUS_FIELDS
     ordering = ("position",)
     extra = 0
 
 
-def _run_each(request: HttpRequest, queryset: QuerySet[Any], action: Any, done: str) -> None:
-    ok = 0
-    for obj in queryset:
-        try:
-            action(obj)
-            ok += 1
-        except AppError as exc:
-            messages.error(request, f"{obj}: {exc.message}")
-    if ok:
-        messages.success(request, done % {"count": ok})
-
-
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(StatusThroughActionsAdmin):
     list_display = ("title", "category", "status", "publish_at", "lecture_count", "level")
     list_filter = ("status", "category", "level", "completion_policy", "publish_at")
     search_fields = ("title", "title_en", "slug", "summary", "instructors__email")
     autocomplete_fields = ("instructors",)
     prepopulated_fields = {"slug": ("title_en",)}
     inlines = (LectureInline,)
-    actions = ("publish_now", "submit_for_review", "archive")
+    actions = (*StatusThroughActionsAdmin.actions, "submit_for_review")
     date_hierarchy = "publish_at"
     # The model's ordering, said again: the lecture count's GROUP BY drops Meta.ordering, and
     # the course autocomplete (bundles' course picker) would page through an unordered list.
@@ -93,36 +84,37 @@ class CourseAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         services.lecture_renumber(course=form.instance)
 
-    @admin.action(description=_("Publish now"))
-    def publish_now(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
-        _run_each(
-            request,
-            queryset,
-            lambda c: services.course_publish(course=c),
-            _("%(count)d course(s) published."),
+    def publish_through_service(
+        self, request: HttpRequest, obj: Course, publish_at: datetime | None
+    ) -> object:
+        # As approving it in the studio's review queue: the same blockers, a review record.
+        return studio_services.course_review_approve(
+            course=obj,
+            reviewer=request.user,  # type: ignore[arg-type]
+            publish_at=publish_at,
         )
+
+    def back_to_draft_through_service(self, request: HttpRequest, obj: Course) -> object:
+        return services.course_back_to_draft(course=obj)
+
+    def archive_through_service(self, request: HttpRequest, obj: Course) -> object:
+        return services.course_set_status(course=obj, status=Status.ARCHIVED)
 
     @admin.action(description=_("Submit for review"))
     def submit_for_review(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
-        _run_each(
+        admin_run_each(
             request,
             queryset,
-            lambda c: services.course_submit_for_review(course=c),
+            lambda c: studio_services.course_review_submit(
+                course=c,
+                by=request.user,  # type: ignore[arg-type]
+            ),
             _("%(count)d course(s) submitted."),
-        )
-
-    @admin.action(description=_("Archive"))
-    def archive(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
-        _run_each(
-            request,
-            queryset,
-            lambda c: services.course_set_status(course=c, status=Status.ARCHIVED),
-            _("%(count)d course(s) archived."),
         )
 
 
 @admin.register(Lecture)
-class LectureAdmin(admin.ModelAdmin):
+class LectureAdmin(StatusThroughActionsAdmin):
     list_display = (
         "title",
         "course",
@@ -156,6 +148,17 @@ class LectureAdmin(admin.ModelAdmin):
         attached = media_assets.lecture_attach_video(lecture=obj, asset=chosen)
         obj.video, obj.duration_seconds = attached.video, attached.duration_seconds
 
+    def publish_through_service(
+        self, request: HttpRequest, obj: Lecture, publish_at: datetime | None
+    ) -> object:
+        return services.lecture_publish(lecture=obj, publish_at=publish_at)
+
+    def back_to_draft_through_service(self, request: HttpRequest, obj: Lecture) -> object:
+        return services.lecture_set_status(lecture=obj, status=Status.DRAFT)
+
+    def archive_through_service(self, request: HttpRequest, obj: Lecture) -> object:
+        return services.lecture_set_status(lecture=obj, status=Status.ARCHIVED)
+
 
 class BundleCourseInline(admin.TabularInline):
     model = BundleCourse
@@ -168,24 +171,29 @@ class BundleCourseInline(admin.TabularInline):
 
 
 @admin.register(Bundle)
-class BundleAdmin(admin.ModelAdmin):
+class BundleAdmin(StatusThroughActionsAdmin):
     list_display = ("title", "slug", "status", "publish_at")
     list_filter = ("status", "publish_at")
     search_fields = ("title", "title_en", "slug")
     prepopulated_fields = {"slug": ("title_en",)}
     inlines = (BundleCourseInline,)
-    actions = ("publish_now",)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         services.bundle_renumber(bundle=form.instance)
 
-    @admin.action(description=_("Publish now"))
-    def publish_now(self, request: HttpRequest, queryset: QuerySet[Bundle]) -> None:
-        _run_each(
-            request,
-            queryset,
-            # Through the studio: each course published with it gets its approval recorded.
-            lambda b: studio_services.bundle_review_publish(bundle=b, reviewer=request.user),
-            _("%(count)d bundle(s) published."),
+    def publish_through_service(
+        self, request: HttpRequest, obj: Bundle, publish_at: datetime | None
+    ) -> object:
+        # Through the studio: each course published with it gets its approval recorded.
+        return studio_services.bundle_review_publish(
+            bundle=obj,
+            reviewer=request.user,  # type: ignore[arg-type]
+            publish_at=publish_at,
         )
+
+    def back_to_draft_through_service(self, request: HttpRequest, obj: Bundle) -> object:
+        return services.bundle_set_status(bundle=obj, status=Status.DRAFT)
+
+    def archive_through_service(self, request: HttpRequest, obj: Bundle) -> object:
+        return services.bundle_set_status(bundle=obj, status=Status.ARCHIVED)

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
 from lms.catalog.models import Lecture, Status
+from lms.catalog.services import parse_publish_at, status_transition
 from lms.core.errors import AppError
 
 from .. import notifications
@@ -105,6 +106,32 @@ def event_cancel(*, event: WeeklyLecture) -> WeeklyLecture:
     event.save(update_fields=["state", "sequence", "updated_at"])
     event.refresh_from_db()
     _tell_registrants(event, kind="event_cancelled")
+    return event
+
+
+@transaction.atomic
+def event_publish(
+    *, event: WeeklyLecture, publish_at: datetime | str | None = None
+) -> WeeklyLecture:
+    """List a special lecture (and open its page) now or at `publish_at`, as the catalog's
+    transition table allows (an archived one goes back to draft first)."""
+    when = parse_publish_at(publish_at)
+    event = _locked_event(event)
+    status_transition(event, Status.PUBLISHED)
+    event.publish_at = when
+    event.save(update_fields=["status", "publish_at", "updated_at"])
+    return event
+
+
+@transaction.atomic
+def event_set_status(*, event: WeeklyLecture, status: str) -> WeeklyLecture:
+    """Unlist a special lecture (back to draft) or archive it; publishing is `event_publish`.
+    Its registrations stay as they are: calling it off is `event_cancel`."""
+    if status == Status.PUBLISHED:
+        return event_publish(event=event)
+    event = _locked_event(event)
+    status_transition(event, status)
+    event.save(update_fields=["status", "updated_at"])
     return event
 
 

@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from lms.catalog.models import Bundle, Course, Status
+from tests.admin_pages import change_page_data
 from tests.factories import (
     BundleCourseFactory,
     BundleFactory,
@@ -311,3 +312,195 @@ def test_choosing_another_video_in_the_lecture_admin_retires_the_old_one(
     assert (lecture.video_id, lecture.duration_seconds) == (new.pk, 754)
     assert old.retired_at is not None
     assert new.retired_at is None
+
+
+# Status and publish time change only through the admin actions, which call the services.
+
+
+def _action(client: Client, model: str, action: str, pks: list[int], **extra: Any) -> list[str]:
+    response = client.post(
+        f"/admin/catalog/{model}/",
+        {"action": action, "_selected_action": pks, **extra},
+        follow=True,
+    )
+    assert response.status_code == 200
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_a_status_posted_on_the_course_change_form_is_ignored(staff_client):
+    course = course_with_lectures(2, status=Status.DRAFT, publish_at=None)
+    course.lectures.update(status=Status.DRAFT, publish_at=None)  # and no videos: blocked
+    url = f"/admin/catalog/course/{course.pk}/change/"
+    data = change_page_data(staff_client, url)
+    data.update(
+        status=Status.PUBLISHED,
+        publish_at_0="2026-01-01",
+        publish_at_1="10:00:00",
+        summary="고친 요약",
+        **{"lectures-0-status": Status.PUBLISHED, "lectures-1-status": Status.PUBLISHED},
+    )
+
+    response = staff_client.post(url, data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    course.refresh_from_db()
+    assert course.summary == "고친 요약"  # the form still saves what it may edit
+    assert (course.status, course.publish_at) == (Status.DRAFT, None)
+    assert set(course.lectures.values_list("status", flat=True)) == {Status.DRAFT}
+
+
+def test_the_course_add_form_offers_no_status_and_makes_a_draft(staff_client):
+    from tests.factories import CategoryFactory
+
+    page = staff_client.get("/admin/catalog/course/add/")
+    assert "status" not in page.context["adminform"].form.fields
+    assert "publish_at" not in page.context["adminform"].form.fields
+    data = change_page_data(staff_client, "/admin/catalog/course/add/")
+    data.update(
+        title="새 강좌",
+        title_en="New course",
+        slug="new-course",
+        category=CategoryFactory().pk,
+        status=Status.PUBLISHED,
+        publish_at_0="2026-01-01",
+        publish_at_1="10:00:00",
+    )
+
+    response = staff_client.post("/admin/catalog/course/add/", data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    course = Course.objects.get(slug="new-course")
+    assert (course.status, course.publish_at) == (Status.DRAFT, None)
+
+
+def test_an_archived_course_cannot_be_published_from_the_admin(staff_client):
+    from lms.studio.models import CourseReview
+
+    course = course_with_lectures(1, status=Status.ARCHIVED)
+    give_ready_videos(course)
+    url = f"/admin/catalog/course/{course.pk}/change/"
+    data = change_page_data(staff_client, url)
+    data["status"] = Status.PUBLISHED
+
+    staff_client.post(url, data)
+    messages = _action(staff_client, "course", "publish_now", [course.pk])
+
+    assert Course.objects.get(pk=course.pk).status == Status.ARCHIVED
+    assert any("보관됨 상태의 강좌은(는) 공개 상태로 바꿀 수 없습니다" in m for m in messages), (
+        messages
+    )
+    assert not CourseReview.objects.filter(course=course).exists()
+
+
+def test_publish_now_in_the_admin_records_the_approval_as_the_review_queue_does(
+    staff_client, staff
+):
+    from lms.studio.models import CourseReview
+
+    course = course_with_lectures(2, status=Status.IN_REVIEW, publish_at=None)
+    give_ready_videos(course)
+
+    messages = _action(staff_client, "course", "publish_now", [course.pk])
+
+    assert Course.objects.get(pk=course.pk).is_visible, messages
+    review = CourseReview.objects.get(course=course)
+    assert (review.kind, review.by) == (CourseReview.Kind.APPROVED, staff)
+    assert [item["id"] for item in review.snapshot["lectures"]] == list(
+        course.lectures.order_by("position").values_list("id", flat=True)
+    )
+
+
+def test_a_blocked_publish_shows_the_blockers_in_korean_and_changes_nothing(staff_client):
+    from lms.studio.models import CourseReview
+
+    course = course_with_lectures(1, status=Status.IN_REVIEW, publish_at=None, title="막힌 강좌")
+    later = (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+
+    now_messages = _action(staff_client, "course", "publish_now", [course.pk])
+    scheduled_messages = _action(staff_client, "course", "schedule", [course.pk], publish_at=later)
+
+    blocker = "“막힌 강좌”의 1번 강의 “막힌 강좌 제1강”에 준비된 영상이 없습니다."
+    assert any(blocker in m for m in now_messages), now_messages
+    assert any(blocker in m for m in scheduled_messages), scheduled_messages
+    course.refresh_from_db()
+    assert (course.status, course.publish_at) == (Status.IN_REVIEW, None)
+    assert not CourseReview.objects.exists()
+
+
+def test_scheduling_in_the_admin_asks_the_time_then_approves_for_that_time(staff_client, staff):
+    from lms.studio.models import CourseReview
+
+    course = course_with_lectures(1, status=Status.IN_REVIEW, publish_at=None)
+    give_ready_videos(course)
+    later = timezone.localtime() + timedelta(days=3)
+
+    page = staff_client.post(
+        "/admin/catalog/course/", {"action": "schedule", "_selected_action": [course.pk]}
+    )
+    assert page.status_code == 200
+    assert 'name="publish_at"' in page.content.decode()
+    _action(
+        staff_client, "course", "schedule", [course.pk], publish_at=later.strftime("%Y-%m-%dT%H:%M")
+    )
+
+    course.refresh_from_db()
+    assert course.is_scheduled
+    assert course.publish_at == later.replace(second=0, microsecond=0)
+    assert CourseReview.objects.get(course=course).by == staff
+
+
+def test_bundle_publish_in_the_admin_is_unchanged_and_its_status_is_read_only(staff_client):
+    from lms.studio.models import CourseReview
+
+    in_review = course_with_lectures(1, status=Status.IN_REVIEW, publish_at=None)
+    give_ready_videos(in_review)
+    bundle = BundleFactory(status=Status.DRAFT, publish_at=None)
+    BundleCourseFactory(bundle=bundle, course=in_review, position=1)
+    url = f"/admin/catalog/bundle/{bundle.pk}/change/"
+    data = change_page_data(staff_client, url)
+    data.update(status=Status.PUBLISHED, publish_at_0="2026-01-01", publish_at_1="10:00:00")
+
+    staff_client.post(url, data)
+    assert Bundle.objects.get(pk=bundle.pk).status == Status.DRAFT
+    _action(staff_client, "bundle", "publish_now", [bundle.pk])
+
+    assert Bundle.objects.get(pk=bundle.pk).is_visible
+    assert Course.objects.get(pk=in_review.pk).is_visible
+    assert CourseReview.objects.get(course=in_review).kind == CourseReview.Kind.APPROVED
+
+
+def test_a_lecture_is_published_in_the_admin_only_through_the_action_checking_its_video(
+    staff_client,
+):
+    from lms.catalog.models import Lecture
+
+    course = course_with_lectures(1)
+    lecture = course.lectures.get()
+    Lecture.objects.filter(pk=lecture.pk).update(status=Status.DRAFT, publish_at=None)
+    url = f"/admin/catalog/lecture/{lecture.pk}/change/"
+    data = change_page_data(staff_client, url)
+    data.update(status=Status.PUBLISHED, publish_at_0="2026-01-01", publish_at_1="10:00:00")
+
+    staff_client.post(url, data)
+    assert Lecture.objects.get(pk=lecture.pk).status == Status.DRAFT
+    messages = _action(staff_client, "lecture", "publish_now", [lecture.pk])
+    assert any("준비된 영상이 없습니다" in m for m in messages), messages
+    assert Lecture.objects.get(pk=lecture.pk).status == Status.DRAFT
+
+    give_ready_videos(course)
+    _action(staff_client, "lecture", "publish_now", [lecture.pk])
+    assert Lecture.objects.get(pk=lecture.pk).is_visible
+
+
+def test_back_to_draft_in_the_admin_unpublishes_but_leaves_courses_in_review_to_the_queue(
+    staff_client,
+):
+    published = course_with_lectures(1)
+    in_review = course_with_lectures(1, status=Status.IN_REVIEW, publish_at=None)
+
+    messages = _action(staff_client, "course", "back_to_draft", [published.pk, in_review.pk])
+
+    assert Course.objects.get(pk=published.pk).status == Status.DRAFT
+    assert Course.objects.get(pk=in_review.pk).status == Status.IN_REVIEW
+    assert "강좌 1개를 초안으로 돌렸습니다." in messages
+    assert any("검토 대기열에서 돌려보내세요" in m for m in messages), messages

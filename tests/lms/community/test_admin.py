@@ -110,3 +110,42 @@ def test_admin_lists_open_with_bounded_queries(staff_client, event, django_asser
         with django_assert_max_num_queries(20):
             assert staff_client.get(url).status_code == 200, url
     assert WeeklyLecture.objects.count() == 1
+
+
+def _action(client, action: str, pks: list[int]) -> list[str]:
+    response = client.post(
+        "/admin/community/weeklylecture/",
+        {"action": action, "_selected_action": pks},
+        follow=True,
+    )
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def test_a_special_lectures_status_changes_only_through_the_actions(staff_client, event):
+    from lms.catalog.models import Status
+    from tests.admin_pages import change_page_data
+
+    WeeklyLecture.objects.filter(pk=event.pk).update(status=Status.ARCHIVED)
+    url = f"/admin/community/weeklylecture/{event.pk}/change/"
+    data = change_page_data(staff_client, url)
+    data.update(status=Status.PUBLISHED, description="고친 설명")
+
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    event.refresh_from_db()
+    assert (event.description, event.status) == ("고친 설명", Status.ARCHIVED)
+
+    refused = _action(staff_client, "publish_now", [event.pk])
+    assert any("보관됨 상태의 주간 특강은(는) 공개 상태로 바꿀 수 없습니다" in m for m in refused)
+    _action(staff_client, "back_to_draft", [event.pk])
+    published = _action(staff_client, "publish_now", [event.pk])
+
+    event.refresh_from_db()
+    assert event.is_visible
+    assert "주간 특강 1개를 공개했습니다." in published
+
+
+def test_the_special_lecture_add_form_offers_no_status(staff_client):
+    page = staff_client.get("/admin/community/weeklylecture/add/")
+    assert "status" not in page.context["adminform"].form.fields
+    assert "publish_at" not in page.context["adminform"].form.fields
