@@ -1,8 +1,7 @@
 import shlex
-from collections.abc import Callable
 from typing import Any
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
@@ -12,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from lms.accounts.models import User
-from lms.core.errors import AppError
+from lms.core.admin import admin_run_each
 
 from . import assets, jobs, selectors
 from .models import TranscodeJob, Upload, UploadPart, VideoAsset, VideoVersion
@@ -26,20 +25,6 @@ def _percent(job: TranscodeJob) -> str:
 
 def _actor(request: HttpRequest) -> User | None:
     return request.user if isinstance(request.user, User) else None
-
-
-def _run_each(
-    request: HttpRequest, objects: Any, action: Callable[[Any], object], done: StrOrPromise
-) -> None:
-    ok = 0
-    for obj in objects:
-        try:
-            action(obj)
-            ok += 1
-        except AppError as exc:
-            messages.error(request, f"{obj}: {exc.message}")
-    if ok:
-        messages.success(request, str(done) % {"count": ok})
 
 
 class TranscodeJobInline(admin.TabularInline):
@@ -158,7 +143,7 @@ class VideoAssetAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Encode again (new version)"))
     def reencode(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
-        _run_each(
+        admin_run_each(
             request,
             queryset,
             lambda a: jobs.transcode_enqueue(asset=a, requested_by=_actor(request)),
@@ -168,7 +153,7 @@ class VideoAssetAdmin(admin.ModelAdmin):
     @admin.action(description=_("Cancel the running encode"))
     def cancel_active(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
         active = [job for a in queryset if (job := selectors.transcode_job_active(asset=a))]
-        _run_each(
+        admin_run_each(
             request,
             active,
             lambda j: jobs.transcode_cancel(job=j, cancelled_by=_actor(request)),
@@ -178,7 +163,7 @@ class VideoAssetAdmin(admin.ModelAdmin):
     @admin.action(description=_("Retry the failed encode"))
     def retry_last(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
         latest = [job for a in queryset if (job := selectors.transcode_job_latest(asset=a))]
-        _run_each(
+        admin_run_each(
             request,
             latest,
             lambda j: jobs.transcode_retry(job=j, requested_by=_actor(request)),
@@ -246,7 +231,7 @@ class TranscodeJobAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Cancel"))
     def cancel(self, request: HttpRequest, queryset: QuerySet[TranscodeJob]) -> None:
-        _run_each(
+        admin_run_each(
             request,
             queryset,
             lambda j: jobs.transcode_cancel(job=j, cancelled_by=_actor(request)),
@@ -255,7 +240,7 @@ class TranscodeJobAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry"))
     def retry(self, request: HttpRequest, queryset: QuerySet[TranscodeJob]) -> None:
-        _run_each(
+        admin_run_each(
             request,
             queryset,
             lambda j: jobs.transcode_retry(job=j, requested_by=_actor(request)),
