@@ -69,10 +69,6 @@ class StoryboardPlan:
     def per_sheet(self) -> int:
         return self.columns * self.rows
 
-    @property
-    def sheet_count(self) -> int:
-        return max(1, math.ceil(self.count / self.per_sheet))
-
 
 def plan_storyboard(duration_s: float, ladder: Ladder, spec: TranscodeSpec) -> StoryboardPlan:
     board = spec.storyboard

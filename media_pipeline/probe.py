@@ -49,10 +49,6 @@ class VideoStreamInfo:
     decodable: bool
     decode_error: str | None
 
-    @property
-    def is_portrait(self) -> bool:
-        return self.display_height > self.display_width
-
 
 @dataclass(frozen=True)
 class AudioStreamInfo:

@@ -133,7 +133,3 @@ def sniff_bytes(head: bytes) -> SniffedKind:
 def read_head(path: str | os.PathLike[str], size: int = HEAD_BYTES) -> bytes:
     with Path(path).open("rb") as handle:
         return handle.read(size)
-
-
-def sniff_file(path: str | os.PathLike[str]) -> SniffedKind:
-    return sniff_bytes(read_head(path))

@@ -102,15 +102,6 @@ def status_transition(obj: PublishableModel, new_status: str) -> None:
 
 
 @transaction.atomic
-def category_create(*, slug: str, title: str, title_en: str = "", position: int = 0) -> Category:
-    _check_slug_free(Category, slug)
-    category = Category(slug=slug, title=title, title_en=title_en, position=position)
-    _full_clean(category)
-    category.save()
-    return category
-
-
-@transaction.atomic
 def course_create(
     *,
     category: Category,

@@ -35,10 +35,6 @@ def weekly_lecture_upcoming() -> WeeklyLecture | None:
     )
 
 
-def weekly_lecture_list() -> list[WeeklyLecture]:
-    return list(_visible().order_by("starts_at"))
-
-
 def event_list_upcoming() -> list[WeeklyLecture]:
     now = timezone.now()
     return list(
