@@ -22,7 +22,10 @@ class Status(models.TextChoices):
 
 
 def visible_q(prefix: str = "", *, now: "timezone.datetime | None" = None) -> Q:
-    """The filter for items a visitor may see: published, and their publish time has passed."""
+    """The filter for items a visitor may see: published, and their publish time has passed.
+
+    The visibility rule, in SQL; `PublishableModel.is_visible` is the same rule on a row in
+    memory (tests/lms/catalog/test_visibility.py holds the two to each other)."""
     now = now or timezone.now()
     return Q(**{f"{prefix}status": Status.PUBLISHED, f"{prefix}publish_at__lte": now})
 
@@ -38,6 +41,7 @@ class PublishableModel(TimeStampedModel):
 
     @property
     def is_visible(self) -> bool:
+        """`visible_q` for this row, without a query."""
         return (
             self.status == Status.PUBLISHED
             and self.publish_at is not None

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
 from lms.catalog.models import Course, Lecture, Status, visible_q
+from lms.catalog.selectors import can_edit_course
 from lms.core.errors import NotFound
 from lms.core.expiring import ExpiringMap
 
@@ -90,12 +91,6 @@ class MyCourse:
     next_lecture: Lecture | None
 
 
-def _is_editor(user: User, course: Course) -> bool:
-    if user.is_staff:
-        return True
-    return course.instructors.filter(pk=user.pk).exists()
-
-
 def _lecture_not_found(lecture_id: int) -> NotFound:
     return NotFound(
         _("Lecture %(id)s does not exist or is not published.") % {"id": lecture_id},
@@ -131,7 +126,7 @@ def access_lectures(user: User, *, lecture_ids: Iterable[int]) -> dict[int, Lect
         ):
             if lecture.visible:
                 visible_lectures.set(str(lecture.pk), lecture, VISIBLE_LECTURES_CACHE_SECONDS)
-            elif not _is_editor(user, lecture.course):
+            elif not can_edit_course(user, lecture.course):
                 continue
             found[lecture.pk] = lecture
     for lecture_id in ids:
@@ -147,7 +142,7 @@ def access_lecture(user: User, *, lecture_id: int) -> Lecture:
 def access_course(user: User, *, course_id: int) -> Course:
     """A course by id that `user` may see (visible, or they edit it); NotFound otherwise."""
     course = Course.objects.filter(pk=course_id).first()
-    if course is None or not (course.is_visible or _is_editor(user, course)):
+    if course is None or not (course.is_visible or can_edit_course(user, course)):
         raise NotFound(
             _("Course %(id)s does not exist or is not published.") % {"id": course_id},
             code="course_not_found",

@@ -14,7 +14,7 @@ from django.http import Http404
 
 from lms.accounts.models import User
 from lms.catalog.models import Lecture
-from lms.catalog.selectors import can_edit_course
+from lms.catalog.selectors import can_edit_course, editor_q
 
 from .models import TranscodeJob, Upload, VideoAsset
 
@@ -31,7 +31,7 @@ def can_manage_video(user: User | None, asset: VideoAsset) -> bool:
         return False
     if user.is_staff:
         return True
-    return lectures_using([asset.pk]).filter(course__instructors=user).exists()
+    return lectures_using([asset.pk]).filter(editor_q(user, "course__")).exists()
 
 
 def _video(asset_id: int) -> VideoAsset:
