@@ -247,7 +247,8 @@ def _run(
         preexec_fn=_child_setup(limits, os.getpid()),
     )
     pgid = process.pid  # the child is its session's leader: pgid == pid
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
+    assert process.stderr is not None
     lines: queue.Queue[bytes | None] = queue.Queue()
     stdout_kept: list[bytes] = []
     stderr_tail: collections.deque[bytes] = collections.deque(

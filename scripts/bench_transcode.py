@@ -267,7 +267,8 @@ def bench_source(
     ladder_result, ladder_out = best["ladder (1 process)"]
     baseline_result, baseline_out = best["baseline (1 per rendition)"]
     floor = best["decode only (floor)"][0]
-    assert ladder_out is not None and baseline_out is not None
+    assert ladder_out is not None
+    assert baseline_out is not None
     summary = json.loads((ladder_out / "summary.json").read_text())
     rates = "  ".join(f"{r['name']} {r['average_bps'] // 1000} kb/s" for r in summary)
     print(f"[{label}] ladder bit rates: {rates}", file=sys.stderr, flush=True)

@@ -44,6 +44,7 @@ def test_a_learner_opening_a_handout_runs_none_of_its_script(member_page, live_s
 
     assert download.value.suggested_filename == "1강 슬라이드.pdf"
     assert direct.value.suggested_filename == "1강 슬라이드.pdf"
-    assert tab.title() != "owned" and page.title() != "owned"
+    assert tab.title() != "owned"
+    assert page.title() != "owned"
     user.refresh_from_db()
     assert float(user.playback_rate) == 1.0

@@ -95,7 +95,8 @@ def _play_whole_ladder(page: Page, lecture) -> None:
     assert "audio" in fetched
     # The clip's ladder is 480p and 360p: the first video bytes come from 360p, later ones
     # from 480p.
-    assert video[0] == "360p" and "480p" in video, fetched
+    assert video[0] == "360p", fetched
+    assert "480p" in video, fetched
 
 
 def test_chromiums_own_hls_player_plays_the_ladder_to_the_end_embedded(

@@ -216,7 +216,8 @@ def _staff_compose_a_bundle_and_publish_it(page: Page) -> None:
     page.locator("input[name=_save]").click()
     expect(page.locator(".messagelist .success")).to_be_visible()
     bundle = Bundle.objects.get()
-    assert bundle.status == Status.DRAFT and list(bundle.courses.all()) == [Course.objects.get()]
+    assert bundle.status == Status.DRAFT
+    assert list(bundle.courses.all()) == [Course.objects.get()]
 
     page.locator(f"input[name=_selected_action][value='{bundle.pk}']").check()
     page.locator("select[name=action]").select_option("publish_now")
@@ -225,7 +226,8 @@ def _staff_compose_a_bundle_and_publish_it(page: Page) -> None:
     expect(page.locator(".messagelist")).to_contain_text("패키지 1개를 공개했습니다.")
     bundle.refresh_from_db()
     course = Course.objects.get()
-    assert bundle.is_visible and course.is_visible
+    assert bundle.is_visible
+    assert course.is_visible
     assert all(lecture.is_visible for lecture in course.lectures.all())
     page.goto("/studio/review/")
     expect(page.get_by_text("검토를 기다리는 강좌가 없습니다.")).to_be_visible()

@@ -105,7 +105,8 @@ def upload_cut_then_resumed(page: Page, clip: Path) -> Upload:
     expected = [n for n in range(1, upload.parts_count + 1) if n not in stored]
     assert numbers == expected  # only the missing parts, each once
     upload.refresh_from_db()
-    assert upload.state == "completed" and upload.asset is not None
+    assert upload.state == "completed"
+    assert upload.asset is not None
     assert upload.asset.original_size_bytes == clip.stat().st_size
     expect(page.locator("[data-video-label]")).to_contain_text("처리")
     return upload

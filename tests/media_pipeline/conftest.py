@@ -264,4 +264,4 @@ def isolated_tempdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     root = tmp_path / "tmp"
     root.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(root))
-    yield root
+    return root

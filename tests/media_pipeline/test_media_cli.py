@@ -26,7 +26,8 @@ def test_probe_of_a_video_exits_0_with_the_probe_as_json(clip: Callable[[str], P
     completed = _cli("probe", str(clip("rotated")))
     assert completed.returncode == 0, completed.stderr
     report = json.loads(completed.stdout)
-    assert report["accepted"] is True and report["code"] is None
+    assert report["accepted"] is True
+    assert report["code"] is None
     video = report["probe"]["video_streams"][0]
     assert report["probe"]["demuxer"] == "mov"
     assert (video["display_width"], video["display_height"], video["rotation"]) == (360, 640, 90)
@@ -53,7 +54,8 @@ def test_transcode_writes_the_package_and_prints_a_summary(
     assert summary["master_playlist"] == "master.m3u8"
     assert [r["name"] for r in summary["renditions"]] == ["180p"]
     assert all((out / name).is_file() for name in summary["files"])
-    assert "progress" in completed.stderr and "100.0%" in completed.stderr
+    assert "progress" in completed.stderr
+    assert "100.0%" in completed.stderr
 
 
 def test_transcode_of_a_rejected_file_exits_2(tmp_path: Path) -> None:

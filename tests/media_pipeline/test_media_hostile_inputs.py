@@ -40,7 +40,8 @@ def _rejection_code(path: Path, limits: Limits | None = None) -> str:
         inspect_upload(path, limits=limits)
     error = caught.value
     assert error.code in REJECTION_CODES
-    assert error.reason and "{" not in error.reason
+    assert error.reason
+    assert "{" not in error.reason
     return error.code
 
 
@@ -155,7 +156,8 @@ def test_hls_playlist_disguised_as_mp4_pointing_at_a_local_file_is_refused_unrea
     renamed = tmp_path / "upload.m3u8"
     renamed.write_text(_hls_playlist(uri))
     reply = _probe_child(renamed)
-    assert reply["ok"] is False and reply["error"] == "format_not_allowed"
+    assert reply["ok"] is False
+    assert reply["error"] == "format_not_allowed"
 
 
 def test_hls_playlist_pointing_at_a_url_makes_no_connection(
@@ -374,7 +376,8 @@ def test_every_allowed_container_is_accepted_and_transcoded_with_its_demuxer(
     )
     result = inspect_upload(video)
     assert result.demuxer == demuxer
-    assert result.video is not None and result.video.codec == codec
+    assert result.video is not None
+    assert result.video.codec == codec
     # ffmpeg opens it with that demuxer forced and encodes the ladder.
     package = transcode(video, tmp_path / "out")
     assert [(r.width, r.height) for r in package.renditions] == [(160, 120)]

@@ -47,8 +47,10 @@ def _measure(playlist: m3u8.M3U8) -> Measured:
 
 
 def _check_rfc_8216(playlist: m3u8.M3U8, frame_s: float) -> None:
-    assert playlist.is_endlist and playlist.playlist_type == "vod"
-    assert playlist.segment_map and playlist.segment_map[0].byterange
+    assert playlist.is_endlist
+    assert playlist.playlist_type == "vod"
+    assert playlist.segment_map
+    assert playlist.segment_map[0].byterange
     assert playlist.segments
     for segment in playlist.segments:
         # 4.3.3.1: each EXTINF, rounded to the nearest integer, at most the target duration.
@@ -104,7 +106,8 @@ def test_the_one_second_clip_lists_every_rung_best_first_with_one_whole_segment(
     result = package("landscape_1080")
     master = m3u8.load(str(result.out_dir / result.master_playlist))
     heights = [variant.stream_info.resolution[1] for variant in master.playlists]
-    assert heights == sorted(heights, reverse=True) and len(heights) >= 2
+    assert heights == sorted(heights, reverse=True)
+    assert len(heights) >= 2
     bandwidths = [variant.stream_info.bandwidth for variant in master.playlists]
     assert bandwidths == sorted(bandwidths, reverse=True)
     for variant in master.playlists:

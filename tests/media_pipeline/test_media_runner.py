@@ -108,7 +108,8 @@ def test_stderr_tail_keeps_only_the_last_4_kb() -> None:
     assert caught.value.returncode == 3
     assert tail.endswith("THE REAL ERROR\n")
     assert len(tail.encode()) <= 4096
-    assert "line 4999" in tail and "line 10\n" not in tail
+    assert "line 4999" in tail
+    assert "line 10\n" not in tail
 
 
 def test_child_runs_with_limits_scrubbed_environment_and_a_private_cwd(
@@ -130,7 +131,8 @@ def test_child_runs_with_limits_scrubbed_environment_and_a_private_cwd(
         [sys.executable, "-c", report], timeout_s=30, limits=limits, capture_stdout=True
     )
     seen = json.loads(result.stdout)
-    assert "HTTP_PROXY" not in seen["env"] and "AWS_SECRET_ACCESS_KEY" not in seen["env"]
+    assert "HTTP_PROXY" not in seen["env"]
+    assert "AWS_SECRET_ACCESS_KEY" not in seen["env"]
     assert seen["limits"] == {
         "RLIMIT_AS": 3 * 1024**3,
         "RLIMIT_CPU": 77,
@@ -142,7 +144,8 @@ def test_child_runs_with_limits_scrubbed_environment_and_a_private_cwd(
     assert Path(seen["cwd"]).parent == isolated_tempdir
     # ...and the private working directory is gone afterwards.
     assert list(isolated_tempdir.iterdir()) == []
-    assert result.cpu_s >= 0 and result.wall_s > 0
+    assert result.cpu_s >= 0
+    assert result.wall_s > 0
 
 
 def test_file_size_limit_stops_a_runaway_writer(ffmpeg_bin: str, tmp_path: Path) -> None:
@@ -173,7 +176,9 @@ def test_progress_reports_fraction_speed_and_eta_until_done(ffmpeg_bin: str) -> 
         frame_rate=30.0,
         on_progress=events.append,
     )
-    assert events and events[-1].done and events[-1].fraction == 1.0
+    assert events
+    assert events[-1].done
+    assert events[-1].fraction == 1.0
     fractions = [event.fraction for event in events]
     assert fractions == sorted(fractions)
     assert all(0.0 <= f <= 1.0 for f in fractions)
@@ -204,7 +209,9 @@ def test_transcode_leaves_no_temp_dir_after_success(
     result: TranscodeResult = transcode(clip("small"), tmp_path / "out")
     assert (result.out_dir / "master.m3u8").is_file()
     assert list(isolated_tempdir.iterdir()) == []
-    assert result.argv[0] and "-nostdin" in result.argv and "-protocol_whitelist" in result.argv
+    assert result.argv[0]
+    assert "-nostdin" in result.argv
+    assert "-protocol_whitelist" in result.argv
 
 
 def test_transcode_refuses_a_non_empty_output_directory(
@@ -228,7 +235,8 @@ def test_child_cpu_time_limit_is_enforced() -> None:
     assert not isinstance(caught.value, FfmpegTimeoutError)
     assert caught.value.returncode in (-24, -9)  # SIGXCPU at the soft limit
     assert time.monotonic() - started < 15
-    assert os.getpid() and resource.getrlimit(resource.RLIMIT_CPU)[0] != 1
+    assert os.getpid()
+    assert resource.getrlimit(resource.RLIMIT_CPU)[0] != 1
 
 
 def test_a_threading_event_can_cancel_a_run() -> None:
@@ -283,9 +291,11 @@ def test_ffmpeg_dies_with_a_worker_killed_by_sigkill(ffmpeg_bin: str, spawned_fr
         text=True,
     )
     try:
-        assert worker.stdout is not None and worker.stdout.readline() == "started\n"
+        assert worker.stdout is not None
+        assert worker.stdout.readline() == "started\n"
         children = _children_of(worker.pid)
-        assert len(children) == 1 and _alive(children[0])
+        assert len(children) == 1
+        assert _alive(children[0])
         ffmpeg = children[0]
     finally:
         worker.kill()  # SIGKILL: the worker runs no cleanup of its own

@@ -50,9 +50,11 @@ def test_every_rendition_has_the_ladder_size_in_h264_without_upscaling(
             assert stream.codec_context.name == "h264"
             width, height = stream.codec_context.width, stream.codec_context.height
         assert (width, height) == (rendition.width, rendition.height)
-        assert width % 2 == 0 and height % 2 == 0
+        assert width % 2 == 0
+        assert height % 2 == 0
         # never larger than the source as displayed, and in the same orientation.
-        assert width <= source.display_width and height <= source.display_height
+        assert width <= source.display_width
+        assert height <= source.display_height
         assert (height > width) == (source.display_height > source.display_width)
         sizes.append((width, height))
     assert sizes == EXPECTED_LADDERS[name]
@@ -83,9 +85,11 @@ def test_media_playlists_are_complete_and_segments_within_target_duration(
         playlist_path = result.out_dir / rendition.playlist
         playlist = parse_media_playlist(playlist_path.read_text())
         media = playlist_path.parent / playlist.map_uri if playlist.map_uri else None
-        assert playlist.ended and playlist.playlist_type == "VOD"
+        assert playlist.ended
+        assert playlist.playlist_type == "VOD"
         assert playlist.segments
-        assert media is not None and media.is_file()
+        assert media is not None
+        assert media.is_file()
         assert playlist.target_duration <= round(SEGMENT_SECONDS)
         size = media.stat().st_size
         assert playlist.map_range is not None
@@ -127,7 +131,8 @@ def test_master_playlist_lists_every_variant_with_required_attributes(
     video = [(a, uri) for a, uri in entries if "RESOLUTION" in a]
     assert [uri for _, uri in video] == [r.playlist for r in result.renditions]
     for (attributes, uri), rendition in zip(video, result.renditions, strict=True):
-        assert (result.out_dir / uri).is_file() and not uri.startswith("/")
+        assert (result.out_dir / uri).is_file()
+        assert not uri.startswith("/")
         assert attributes["RESOLUTION"] == f"{rendition.width}x{rendition.height}"
         assert re.fullmatch(r"avc1\.[0-9A-F]{6}(,mp4a\.40\.2)?", attributes["CODECS"])
         assert float(attributes["FRAME-RATE"]) > 0
@@ -165,7 +170,8 @@ def test_package_is_relative_and_complete_with_poster_and_storyboard(
         sheet_path = result.out_dir / "storyboard" / sheet
         with av.open(str(sheet_path)) as container:
             image = container.streams.video[0].codec_context
-            assert int(x) + int(w) <= image.width and int(y) + int(h) <= image.height
+            assert int(x) + int(w) <= image.width
+            assert int(y) + int(h) <= image.height
         assert (int(w), int(h)) == (160, 90)
 
 
@@ -233,7 +239,8 @@ def test_hdr_source_is_tone_mapped_to_8_bit_bt709(
     package: Callable[[str], TranscodeResult], clip: Callable[[str], Path]
 ) -> None:
     source = inspect_upload(clip("hdr_pq")).video
-    assert source is not None and source.hdr_transfer == "smpte2084"
+    assert source is not None
+    assert source.hdr_transfer == "smpte2084"
     result = package("hdr_pq")
     with av.open(str(result.out_dir / result.renditions[0].media_file)) as container:
         context = container.streams.video[0].codec_context
@@ -245,7 +252,8 @@ def test_interlaced_source_is_deinterlaced_before_scaling(
     package: Callable[[str], TranscodeResult], clip: Callable[[str], Path]
 ) -> None:
     source = inspect_upload(clip("interlaced")).video
-    assert source is not None and source.interlaced
+    assert source is not None
+    assert source.interlaced
     result = package("interlaced")
     graph = result.argv[result.argv.index("-filter_complex") + 1]
     assert graph.index("bwdif") < graph.index("scale")
@@ -279,7 +287,8 @@ def test_zscale_resizes_to_swscales_picture(ffmpeg_bin: str, clip: Callable[[str
     # (A bilinear zscale scores 0.998 here: this tells the two bicubics apart from it.)
     stderr = run_ffmpeg_for_test(ffmpeg_bin, "-loglevel", "info", *argv[1:]).stderr
     match = re.search(r"All:([\d.]+)", stderr)
-    assert match and float(match.group(1)) >= 0.999, stderr[-400:]
+    assert match, stderr[-400:]
+    assert float(match.group(1)) >= 0.999, stderr[-400:]
 
 
 def test_a_binary_without_zscale_resizes_with_swscale(tmp_path: Path) -> None:

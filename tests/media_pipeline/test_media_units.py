@@ -83,13 +83,16 @@ def test_ladder_is_even_never_upscaled_and_keeps_orientation(
     ladder = build_ladder(probe)
     short = min(video.display_width, video.display_height)
     for rung in ladder.rungs:
-        assert rung.width % 2 == 0 and rung.height % 2 == 0
-        assert rung.width <= video.display_width and rung.height <= video.display_height
+        assert rung.width % 2 == 0
+        assert rung.height % 2 == 0
+        assert rung.width <= video.display_width
+        assert rung.height <= video.display_height
         if rung.width != rung.height:  # rounding to even may square a near-square source
             assert (rung.height > rung.width) == (video.display_height > video.display_width)
         assert 0 < rung.max_kbps <= rung.bufsize_kbps
     sides = [rung.short_side for rung in ladder.rungs]
-    assert sides == sorted(sides, reverse=True) and len(set(sides)) == len(sides)
+    assert sides == sorted(sides, reverse=True)
+    assert len(set(sides)) == len(sides)
     expected = [s for s in (1080, 720, 480, 360) if s <= short] or [short - short % 2]
     assert sides == expected
 
@@ -102,7 +105,8 @@ def test_ladder_of_a_portrait_phone_video_maps_short_side_to_width() -> None:
         (480, 854),
         (360, 640),
     ]
-    assert ladder.gop_frames == 120 and ladder.segment_seconds == 4.0
+    assert ladder.gop_frames == 120
+    assert ladder.segment_seconds == 4.0
 
 
 def test_non_16_9_rungs_get_caps_scaled_by_their_pixels() -> None:
@@ -153,7 +157,8 @@ def test_every_rejection_code_has_a_reason_that_formats() -> None:
     assert set(REJECTION_MESSAGES) == REJECTION_CODES
     for code in REJECTION_CODES:
         reason = rejection_reason(code, {})  # even without its parameters
-        assert reason and "{" not in reason
+        assert reason
+        assert "{" not in reason
 
 
 def test_master_playlist_adds_audio_to_each_variant_bandwidth() -> None:
@@ -180,7 +185,8 @@ def test_media_playlist_parser_reads_byte_ranges_and_rejects_garbage() -> None:
         "#EXTINF:4.0,\n#EXT-X-BYTERANGE:1000@800\nmedia.mp4\n"
         "#EXTINF:2.5,\n#EXT-X-BYTERANGE:500\nmedia.mp4\n#EXT-X-ENDLIST\n"
     )
-    assert playlist.ended and playlist.duration_s == 6.5
+    assert playlist.ended
+    assert playlist.duration_s == 6.5
     ranges = [segment.byte_range for segment in playlist.segments]
     assert [(r.offset, r.length) for r in ranges if r] == [(800, 1000), (1800, 500)]
     with pytest.raises(PackagingError):

@@ -19,7 +19,8 @@ def test_member_signs_up_verifies_email_signs_in_and_out(client):
     )
     assert response.status_code == 302
     user = User.objects.get(email="new@example.com")
-    assert not user.is_instructor and not user.is_staff
+    assert not user.is_instructor
+    assert not user.is_staff
     assert len(mail.outbox) == 1
     # Unverified: signing in is held until the address is confirmed.
     client.post("/accounts/logout/")

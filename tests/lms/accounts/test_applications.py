@@ -65,7 +65,8 @@ def test_staff_approve_grants_the_role_and_mails_the_member(
 
     member.refresh_from_db()
     assert member.is_instructor
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == [member.email]
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == [member.email]
     assert "환영합니다" in mail.outbox[0].body
 
 

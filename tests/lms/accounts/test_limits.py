@@ -132,7 +132,8 @@ def test_wrong_passwords_lock_the_account_on_every_web_process(two_workers):
     user.password = PBKDF2PasswordHasher().encode("right-pass-2026", "salt-1234", 1000)
     user.save(update_fields=["password"])
     status, _, _ = two_workers.request("GET", "/accounts/login/")
-    assert status == 200 and two_workers.csrf
+    assert status == 200
+    assert two_workers.csrf
     right_password = {"login": "lock@example.com", "password": "right-pass-2026"}
     status, _, _ = two_workers.request("POST", "/accounts/login/", right_password)
     assert status == 302  # it signs in (and clears nothing: no failure was counted yet)
@@ -171,7 +172,8 @@ def test_the_admin_signs_in_through_the_limited_sign_in(client, staff):
     response = client.post(
         "/admin/login/?next=/admin/", {"username": staff.email, "password": "pass-word-123"}
     )
-    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
     assert "_auth_user_id" not in client.session
 
 
@@ -185,7 +187,8 @@ def test_staff_reach_the_admin_after_signing_in(client):
         "/accounts/login/?next=/admin/",
         {"login": "staff@example.com", "password": "staff-pass-2026", "next": "/admin/"},
     )
-    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
     assert client.get("/admin/").status_code == 200
     # Signed in, the admin's login page goes on to the admin.
     assert client.get("/admin/login/?next=/admin/").status_code == 302

@@ -80,7 +80,8 @@ def test_lecture_move_to_missing_position_is_refused_and_changes_nothing(positio
         services.lecture_move(lecture=course.lectures.get(position=2), position=position)
 
     assert error.value.code == "position_out_of_range"
-    assert "1" in error.value.message and "4" in error.value.message
+    assert "1" in error.value.message
+    assert "4" in error.value.message
     assert positions(course) == before
 
 
@@ -99,7 +100,8 @@ def test_course_publish_in_the_future_is_scheduled_and_hidden_until_then():
 
     course.refresh_from_db()
     assert course.status == Status.PUBLISHED
-    assert course.is_scheduled and not course.is_visible
+    assert course.is_scheduled
+    assert not course.is_visible
     assert (
         Course.objects.filter(pk=course.pk)
         .filter(status=Status.PUBLISHED, publish_at__lte=timezone.now())
@@ -117,7 +119,8 @@ def test_publish_time_in_an_invalid_format_is_refused(value):
 
     assert error.value.code == "invalid_publish_time"
     course.refresh_from_db()
-    assert course.status == Status.DRAFT and course.publish_at is None
+    assert course.status == Status.DRAFT
+    assert course.publish_at is None
 
 
 def test_naive_publish_time_is_read_in_seoul_time():
@@ -167,7 +170,8 @@ def test_bundle_with_an_unpublished_course_is_refused_at_publish_time_with_block
     assert error.value.code == "publish_blocked"
     assert any("초안 강좌" in b for b in error.value.extra["blockers"])
     bundle.refresh_from_db()
-    assert bundle.status == Status.DRAFT and bundle.publish_at is None
+    assert bundle.status == Status.DRAFT
+    assert bundle.publish_at is None
 
 
 def test_bundle_publishes_when_every_course_is_published():
@@ -215,7 +219,8 @@ def test_bundle_publish_lists_every_blocker_and_publishes_nothing():
 
     blockers = " ".join(error.value.extra["blockers"])
     assert "“영상 없음”의 1번 강의" in blockers
-    assert "빈 강좌" in blockers and "초안" in blockers
+    assert "빈 강좌" in blockers
+    assert "초안" in blockers
     assert "준비 완료" not in blockers
     assert Course.objects.filter(status=Status.PUBLISHED).count() == 0
     assert Bundle.objects.get(pk=bundle.pk).status == Status.DRAFT

@@ -28,13 +28,17 @@ def test_a_member_sets_a_profile_and_turns_the_public_page_on(member_client, mem
     response = save_profile(member_client)
     assert response.status_code == 302
     member.refresh_from_db()
-    assert member.certificate_name == "홍길동" and member.profile_public
-    assert member.profile_handle and len(member.profile_handle) >= 12
+    assert member.certificate_name == "홍길동"
+    assert member.profile_public
+    assert member.profile_handle
+    assert len(member.profile_handle) >= 12
 
     page = Client().get(reverse("certificates:profile_public", args=[member.profile_handle]))
     assert page.status_code == 200
     html = page.content.decode()
-    assert "길동" in html and "콜센터 QA 8년차" in html and "https://example.com/portfolio" in html
+    assert "길동" in html
+    assert "콜센터 QA 8년차" in html
+    assert "https://example.com/portfolio" in html
     assert member.email not in html
 
 
@@ -121,7 +125,8 @@ def test_bad_profile_input_is_refused_with_a_korean_message(
     assert response.status_code == 200
     assert message in response.content.decode()
     member.refresh_from_db()
-    assert member.certificate_name == "" and not member.profile_public
+    assert member.certificate_name == ""
+    assert not member.profile_public
 
 
 def test_a_name_changed_after_issue_does_not_change_the_certificate(

@@ -30,8 +30,10 @@ def test_completing_a_course_issues_one_certificate_with_what_was_true(short_cou
     credited = sum(
         LectureProgress.objects.filter(user=member).values_list("credited_seconds", flat=True)
     )
-    assert certificate.study_seconds == int(credited) and certificate.study_seconds >= 216
-    assert certificate.is_valid and certificate.serial == 1
+    assert certificate.study_seconds == int(credited)
+    assert certificate.study_seconds >= 216
+    assert certificate.is_valid
+    assert certificate.serial == 1
     assert services.certificates_issue_for(user=member) == []
     assert Certificate.objects.count() == 1
 
@@ -131,7 +133,8 @@ def test_revoking_records_who_when_and_why_and_keeps_the_row(short_course, staff
         certificate=certificate, by=staff, reason="부정 수강 확인"
     )
 
-    assert revoked.revoked_at is not None and revoked.revoked_by == staff
+    assert revoked.revoked_at is not None
+    assert revoked.revoked_by == staff
     assert revoked.revoke_reason == "부정 수강 확인"
     assert Certificate.objects.filter(pk=certificate.pk).exists()
     with pytest.raises(Conflict):
@@ -165,15 +168,18 @@ def test_invalidating_a_completion_revokes_and_a_new_completion_earns_a_new_cert
 
     assert revoked == 1
     first.refresh_from_db()
-    assert first.revoked_at is not None and first.revoke_reason == "진도 조작"
+    assert first.revoked_at is not None
+    assert first.revoke_reason == "진도 조작"
     progress = CourseProgress.objects.get(user=member, course=short_course)
-    assert progress.completed_at is None and progress.percent == 0
+    assert progress.completed_at is None
+    assert progress.percent == 0
     assert not LectureProgress.objects.filter(user=member, completed_at__isnull=False).exists()
     assert services.certificates_issue_for(user=member) == []
 
     complete_course(member, short_course, at=timezone.now() + timedelta(hours=2))
     [second] = services.certificates_issue_for(user=member)
-    assert second.code != first.code and second.serial == first.serial + 1
+    assert second.code != first.code
+    assert second.serial == first.serial + 1
 
 
 def test_invalidating_a_course_not_completed_is_refused(short_course, staff):
@@ -193,7 +199,8 @@ def test_a_completion_reset_elsewhere_is_revoked_by_the_periodic_task(short_cour
     assert certificates_sync() == {"revoked": 1, "issued": 0}
     assert certificates_sync() == {"revoked": 0, "issued": 0}
     certificate.refresh_from_db()
-    assert certificate.revoked_at is not None and certificate.revoked_by is None
+    assert certificate.revoked_at is not None
+    assert certificate.revoked_by is None
 
 
 def test_the_heartbeat_that_completes_a_course_issues_its_certificate_after_commit(

@@ -80,7 +80,8 @@ def test_the_recording_action_makes_the_lecture_and_links_its_studio_page(staff_
     )
     event.refresh_from_db()
     lecture = event.recording
-    assert lecture is not None and lecture.course.title == "주간 특강"
+    assert lecture is not None
+    assert lecture.course.title == "주간 특강"
     messages = [str(m) for m in get_messages(response.wsgi_request)]
     assert any(f"/studio/courses/{lecture.course_id}/lectures/{lecture.pk}/" in m for m in messages)
 
@@ -90,7 +91,8 @@ def test_staff_post_an_announcement_and_publish_it(staff_client, staff):
         "/admin/community/announcement/add/", {"title": "QA관리사 시험 일정", "body": "3월 14일"}
     )
     announcement = Announcement.objects.get()
-    assert announcement.author == staff and announcement.published_at is None
+    assert announcement.author == staff
+    assert announcement.published_at is None
     staff_client.post(
         "/admin/community/announcement/",
         {"action": "publish", "_selected_action": [announcement.pk]},

@@ -21,7 +21,8 @@ def test_every_page_has_a_policy_without_unsafe_inline(db, url):
     assert policy["style-src"] == ["'self'"]
     assert policy["object-src"] == ["'none'"]
     assert policy["frame-ancestors"] == ["'none'"]
-    assert "blob:" in policy["media-src"] and "blob:" in policy["connect-src"]
+    assert "blob:" in policy["media-src"]
+    assert "blob:" in policy["connect-src"]
     assert policy["report-uri"] == ["/csp-report/"]
 
 

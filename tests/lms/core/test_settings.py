@@ -109,7 +109,8 @@ def test_embedded_settings_run_without_debug_on_a_key_of_the_installation(tmp_pa
     key_file = tmp_path / "secret_key"
     assert key_file.read_text().strip() == key
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert len(key) >= 50 and key != PUBLISHED_KEY
+    assert len(key) >= 50
+    assert key != PUBLISHED_KEY
     tracked = subprocess.run(["git", "grep", "-qF", key], cwd=ROOT, check=False)
     assert tracked.returncode == 1  # not in the repository
     assert hosts == ["127.0.0.1", "localhost", "[::1]"]

@@ -63,7 +63,8 @@ def test_seed_with_unknown_category_is_refused_and_writes_nothing(seed):
     assert error.value.code == "invalid_seed"
     assert "no-such-category" in error.value.message
     assert "courses[1]" in error.value.message
-    assert not Category.objects.exists() and not Course.objects.exists()
+    assert not Category.objects.exists()
+    assert not Course.objects.exists()
 
 
 @pytest.mark.parametrize(
@@ -105,7 +106,8 @@ def test_bootstrap_command_prints_demo_passwords_and_keeps_them(tmp_path, settin
     call_command("bootstrap_demo")
     second = capsys.readouterr().out
 
-    assert "admin@example.com" in first and "learner@example.com" in first
+    assert "admin@example.com" in first
+    assert "learner@example.com" in first
     passwords = json.loads((tmp_path / "demo-accounts.json").read_text())
     assert passwords["admin@example.com"] in first
     assert passwords["admin@example.com"] in second

@@ -176,7 +176,8 @@ def test_bad_heartbeat_is_refused_with_a_message_and_stores_nothing(
     assert response.status_code == status, response.content
     data = response.json()
     assert data["code"] == code
-    assert isinstance(data["message"], str) and len(data["message"]) > 5
+    assert isinstance(data["message"], str)
+    assert len(data["message"]) > 5
     assert stored() == before
 
 

@@ -26,7 +26,8 @@ def test_every_failure_code_has_a_korean_reason(code):
         korean = failures.failure_message(code, {})
     with translation.override("en"):
         english = failures.failure_message(code, {})
-    assert korean and korean != english, code
+    assert korean, code
+    assert korean != english, code
     assert any("\uac00" <= ch <= "\ud7a3" for ch in korean), korean
 
 
@@ -34,4 +35,6 @@ def test_a_reason_is_filled_from_the_jobs_numbers_in_korean():
     params = {"width": 8000, "height": 6000, "max_pixels": 36_000_000, "max_side": 8192}
     with translation.override("ko"):
         text = failures.failure_message(reasons.TOO_MANY_PIXELS, params)
-    assert "8000×6000" in text and "36.0" in text and "8192" in text
+    assert "8000×6000" in text
+    assert "36.0" in text
+    assert "8192" in text

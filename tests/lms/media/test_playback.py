@@ -18,7 +18,8 @@ def _signed_urls(text: str) -> list[str]:
 
 def test_visitors_are_sent_to_sign_in(client, ready_lecture):
     response = client.get(f"/play/lectures/{ready_lecture.pk}/master.m3u8")
-    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"]
 
 
 def test_master_playlist_points_back_at_the_platform(member_client, ready_lecture):
@@ -30,7 +31,8 @@ def test_master_playlist_points_back_at_the_platform(member_client, ready_lectur
     text = response.content.decode()
     version = ready_lecture.video.current_version
     assert f"/play/lectures/{ready_lecture.pk}/v{version.pk}/" in text
-    assert "BANDWIDTH=" in text and "CODECS=" in text
+    assert "BANDWIDTH=" in text
+    assert "CODECS=" in text
 
 
 def test_media_playlist_gives_signed_urls_that_serve_byte_ranges(member_client, ready_lecture):
@@ -122,12 +124,14 @@ def test_captions_are_listed_as_subtitles_and_served_as_webvtt(member_client, re
         upload=SimpleUploadedFile("k.srt", "1\n00:00:00,500 --> 00:00:02,000\n안녕\n".encode()),
     )
     master = member_client.get(f"/play/lectures/{ready_lecture.pk}/master.m3u8").content.decode()
-    assert 'TYPE=SUBTITLES,GROUP-ID="subs"' in master and 'LANGUAGE="ko"' in master
+    assert 'TYPE=SUBTITLES,GROUP-ID="subs"' in master
+    assert 'LANGUAGE="ko"' in master
     assert 'SUBTITLES="subs"' in master
     caption_url = re.search(r'TYPE=SUBTITLES[^\n]*URI="([^"]+)"', master).group(1)
     playlist = member_client.get(caption_url).content.decode()
     vtt = b"".join(Client().get(_signed_urls(playlist)[0]).streaming_content).decode()
-    assert vtt.startswith("WEBVTT") and "안녕" in vtt
+    assert vtt.startswith("WEBVTT")
+    assert "안녕" in vtt
     assert LectureCaption.objects.count() == 1
 
 
@@ -137,7 +141,8 @@ def test_storyboard_track_has_signed_sprite_urls(member_client, ready_lecture):
     assert text.startswith("WEBVTT")
     sprite = re.search(r"(/play/f/\S+?)#xywh=\d+,\d+,\d+,\d+", text).group(1)
     image = Client().get(sprite)
-    assert image.status_code == 200 and image["Content-Type"] == "image/jpeg"
+    assert image.status_code == 200
+    assert image["Content-Type"] == "image/jpeg"
 
 
 def test_a_malformed_range_is_answered_416(member_client, ready_lecture):
@@ -168,7 +173,8 @@ def test_a_master_stored_with_an_audio_only_variant_is_served_without_it(
     text = member_client.get(f"/play/lectures/{ready_lecture.pk}/master.m3u8").content.decode()
 
     stream_infs = [line for line in text.splitlines() if line.startswith("#EXT-X-STREAM-INF:")]
-    assert stream_infs and all("RESOLUTION=" in line for line in stream_infs)
+    assert stream_infs
+    assert all("RESOLUTION=" in line for line in stream_infs)
     variants = [line for line in text.splitlines() if line.startswith("/play/")]
     assert len(variants) == len(stream_infs)
     assert not any(line.endswith("/audio/index.m3u8") for line in variants)

@@ -199,7 +199,8 @@ def test_a_hostile_upload_fails_with_the_policy_code_and_is_not_retried(
 
     assert job.state == State.FAILED
     assert job.failure_code == code
-    assert job.failure_message and job.failure_message != code
+    assert job.failure_message
+    assert job.failure_message != code
     assert callbacks == []  # no next attempt queued
     assert asset.jobs.count() == 1
     assert stored(local_storage, "videos/") == set()

@@ -66,13 +66,15 @@ def test_an_upload_sent_in_parts_becomes_the_lectures_video_and_its_encode_is_qu
     data = fake_video(3 * PART + 1000)
     upload = _started(client, lecture, data)
     assert (upload["part_size"], upload["parts_count"], upload["state"]) == (PART, 4, "open")
-    assert upload["parts"] == [] and upload["concurrency"] == 3
+    assert upload["parts"] == []
+    assert upload["concurrency"] == 3
 
     # Parts may arrive in any order.
     etags = {}
     for number in (3, 1, 4, 2):
         url = client.post(f"/api/v1/uploads/{upload['id']}/parts/{number}/url").json()
-        assert url["direct"] is False and url["size"] == min(PART, len(data) - (number - 1) * PART)
+        assert url["direct"] is False
+        assert url["size"] == min(PART, len(data) - (number - 1) * PART)
         response = client.put(
             url["url"], data=part_bytes(data, PART, number), content_type="application/octet-stream"
         )
@@ -93,11 +95,14 @@ def test_an_upload_sent_in_parts_becomes_the_lectures_video_and_its_encode_is_qu
     assert body["upload"]["state"] == "completed"
     asset = VideoAsset.objects.get(pk=body["video"]["asset"])
     assert small_parts.open(asset.original.name).read() == data
-    assert asset.original_filename == "1강 소개.mp4" and asset.original_size_bytes == len(data)
-    assert body["video"]["active"] is True and body["video"]["job_state"] == "queued"
+    assert asset.original_filename == "1강 소개.mp4"
+    assert asset.original_size_bytes == len(data)
+    assert body["video"]["active"] is True
+    assert body["video"]["job_state"] == "queued"
     assert len(callbacks) == 1  # the transcode task, sent after commit
     lecture.refresh_from_db()
-    assert lecture.video == asset and lecture.pending_video is None
+    assert lecture.video == asset
+    assert lecture.pending_video is None
     assert not any(_parts_dir(small_parts).iterdir())
     assert not UploadPart.objects.exists()
 
@@ -112,7 +117,8 @@ def test_completing_twice_returns_the_same_video(client, lecture):
 
     assert second.status_code == 200
     assert second.json()["video"]["asset"] == first["video"]["asset"]
-    assert VideoAsset.objects.count() == 1 and TranscodeJob.objects.count() == 1
+    assert VideoAsset.objects.count() == 1
+    assert TranscodeJob.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -164,7 +170,8 @@ def test_start_refuses_a_head_of_the_wrong_length(client, lecture):
 
     response = start(client, lecture, data, head=data[:100])
 
-    assert response.status_code == 400 and response.json()["code"] == "invalid_head"
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_head"
 
 
 def test_a_first_part_that_is_a_playlist_cancels_the_upload_before_more_is_accepted(
@@ -184,9 +191,11 @@ def test_a_first_part_that_is_a_playlist_cancels_the_upload_before_more_is_accep
     assert row.parts_deleted_at is not None
     assert not any(_parts_dir(small_parts).iterdir())
     again = put_part(client, upload["id"], 2, part_bytes(data, PART, 2))
-    assert again.status_code == 409 and again.json()["code"] == "upload_aborted"
+    assert again.status_code == 409
+    assert again.json()["code"] == "upload_aborted"
     shown = client.get(f"/api/v1/uploads/{upload['id']}").json()
-    assert shown["state"] == "aborted" and shown["failure_code"] == "playlist_or_reference_file"
+    assert shown["state"] == "aborted"
+    assert shown["failure_code"] == "playlist_or_reference_file"
     assert shown["failure_message"] == response.json()["message"]
 
 
@@ -197,8 +206,10 @@ def test_a_part_number_out_of_range_is_refused(client, lecture, number):
     url = client.post(f"/api/v1/uploads/{upload['id']}/parts/{number}/url")
     put = put_part(client, upload["id"], number, b"x" * PART)
 
-    assert url.status_code == 400 and url.json()["code"] == "part_number_out_of_range"
-    assert put.status_code == 400 and put.json()["code"] == "part_number_out_of_range"
+    assert url.status_code == 400
+    assert url.json()["code"] == "part_number_out_of_range"
+    assert put.status_code == 400
+    assert put.json()["code"] == "part_number_out_of_range"
     assert not UploadPart.objects.exists()
 
 
@@ -210,7 +221,8 @@ def test_a_part_of_the_wrong_size_is_refused_and_stored_parts_are_kept(client, l
     short = put_part(client, upload["id"], 2, part_bytes(data, PART, 2)[:-1])
     long = put_part(client, upload["id"], 1, part_bytes(data, PART, 1) + b"x")
 
-    assert short.status_code == 400 and short.json()["code"] == "part_size_mismatch"
+    assert short.status_code == 400
+    assert short.json()["code"] == "part_size_mismatch"
     assert short.json()["extra"] == {"number": 2, "expected": PART, "received": PART - 1}
     assert long.status_code == 400
     state = client.get(f"/api/v1/uploads/{upload['id']}").json()
@@ -227,8 +239,10 @@ def test_a_repeated_part_with_the_same_bytes_changes_nothing_and_other_bytes_are
     same = put_part(client, upload["id"], 2, part_bytes(data, PART, 2))
     other = put_part(client, upload["id"], 2, fake_video(PART, seed=7))
 
-    assert same.status_code == 200 and same["ETag"] == first["ETag"]
-    assert other.status_code == 409 and other.json()["code"] == "part_conflict"
+    assert same.status_code == 200
+    assert same["ETag"] == first["ETag"]
+    assert other.status_code == 409
+    assert other.json()["code"] == "part_conflict"
     parts = send_all(client, upload, data)
     assert complete(client, upload["id"], parts).status_code == 200
     asset = VideoAsset.objects.get()
@@ -276,8 +290,10 @@ def test_no_part_is_accepted_for_a_finished_upload(client, lecture, state):
     url = client.post(f"/api/v1/uploads/{upload['id']}/parts/2/url")
     put = put_part(client, upload["id"], 2, part_bytes(data, PART, 2))
 
-    assert url.status_code == 409 and url.json()["code"] == f"upload_{state}"
-    assert put.status_code == 409 and put.json()["code"] == f"upload_{state}"
+    assert url.status_code == 409
+    assert url.json()["code"] == f"upload_{state}"
+    assert put.status_code == 409
+    assert put.json()["code"] == f"upload_{state}"
 
 
 def test_complete_names_the_parts_that_are_missing(client, lecture):
@@ -332,11 +348,13 @@ def test_cancelling_deletes_the_parts_and_is_idempotent_but_a_completed_upload_s
 
     assert first.status_code == second.status_code == 200
     assert first.json()["state"] == "aborted"
-    assert not any(_parts_dir(small_parts).iterdir()) and not UploadPart.objects.exists()
+    assert not any(_parts_dir(small_parts).iterdir())
+    assert not UploadPart.objects.exists()
     done = _started(client, lecture, data)
     assert complete(client, done["id"], send_all(client, done, data)).status_code == 200
     refused = client.delete(f"/api/v1/uploads/{done['id']}")
-    assert refused.status_code == 409 and refused.json()["code"] == "upload_completed"
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "upload_completed"
 
 
 def test_each_part_pushes_the_expiry_ahead(client, lecture, settings):
@@ -378,9 +396,8 @@ def test_the_upload_endpoints_are_in_the_openapi_schema(client):
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
 
     paths = schema["paths"]
-    assert (
-        "/api/v1/uploads" in paths and "put" in paths["/api/v1/uploads/{upload_id}/parts/{number}"]
-    )
+    assert "/api/v1/uploads" in paths
+    assert "put" in paths["/api/v1/uploads/{upload_id}/parts/{number}"]
     for path in (
         "/api/v1/uploads/{upload_id}",
         "/api/v1/uploads/{upload_id}/parts/{number}/url",
@@ -457,7 +474,8 @@ def test_an_upload_is_only_its_owners(role, endpoint, instructor, client, lectur
     else:
         assert response.status_code == (403 if role == "visitor" else 404)
         row = Upload.objects.get(pk=upload["id"])
-        assert row.state == "open" and not row.parts.exists()
+        assert row.state == "open"
+        assert not row.parts.exists()
 
 
 def test_an_instructor_removed_from_the_course_loses_the_upload(client, instructor, lecture):
@@ -477,5 +495,6 @@ def test_a_person_may_hold_only_so_many_unfinished_uploads(client, lecture, sett
     client.delete(f"/api/v1/uploads/{first['id']}")
     accepted = start(client, lecture, data)
 
-    assert refused.status_code == 409 and refused.json()["code"] == "too_many_uploads"
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "too_many_uploads"
     assert accepted.status_code == 201

@@ -57,7 +57,8 @@ def test_cleanup_expires_idle_uploads_deletes_their_parts_and_running_it_twice_i
     first = tasks.uploads_cleanup()
     second = tasks.uploads_cleanup()
 
-    assert first["expired"] == [idle["id"]] and first["parts_deleted"] == [idle["id"]]
+    assert first["expired"] == [idle["id"]]
+    assert first["parts_deleted"] == [idle["id"]]
     assert second == {
         "expired": [],
         "parts_deleted": [],
@@ -65,12 +66,14 @@ def test_cleanup_expires_idle_uploads_deletes_their_parts_and_running_it_twice_i
         "orphans_deleted": 0,
     }
     row = Upload.objects.get(pk=idle["id"])
-    assert row.state == "expired" and row.parts_deleted_at is not None
+    assert row.state == "expired"
+    assert row.parts_deleted_at is not None
     assert not UploadPart.objects.filter(upload=row).exists()
     assert len(list(parts_root.iterdir())) == 1  # the busy upload's
     assert Upload.objects.get(pk=busy["id"]).state == "open"
     refused = put_part(client, idle["id"], 2, part_bytes(data, PART, 2))
-    assert refused.status_code == 409 and refused.json()["code"] == "upload_expired"
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "upload_expired"
 
 
 def test_cleanup_deletes_old_finished_records_and_orphan_part_directories(
@@ -92,7 +95,8 @@ def test_cleanup_deletes_old_finished_records_and_orphan_part_directories(
 
     report = tasks.uploads_cleanup()
 
-    assert report["records_deleted"] == 1 and report["orphans_deleted"] == 1
+    assert report["records_deleted"] == 1
+    assert report["orphans_deleted"] == 1
     assert list(Upload.objects.values_list("pk", flat=True)) == [recent["id"]]
     assert not orphan.exists()
 

@@ -44,7 +44,8 @@ def _key(s3_storage, upload_id: int) -> str:
 
 def _send(client: Client, upload_id: int, number: int, body: bytes) -> requests.Response:
     target = client.post(f"/api/v1/uploads/{upload_id}/parts/{number}/url").json()
-    assert target["direct"] is True and target["method"] == "PUT"
+    assert target["direct"] is True
+    assert target["method"] == "PUT"
     return requests.put(target["url"], data=body, timeout=30)
 
 
@@ -73,7 +74,8 @@ def test_parts_go_straight_to_the_bucket_and_complete_stores_the_object(
     assert response.status_code == 200, response.json()
     assert len(callbacks) == 1
     late = requests.put(stale, data=part_bytes(data, PART, 1), timeout=30)
-    assert late.status_code == 404 and b"NoSuchUpload" in late.content
+    assert late.status_code == 404
+    assert b"NoSuchUpload" in late.content
     bucket = s3_server.client()
     key = _key(s3, upload["id"])
     assert bucket.head_object(Bucket=s3_server.bucket, Key=key)["ContentLength"] == len(data)
@@ -109,7 +111,8 @@ def test_the_platform_does_not_take_the_parts_of_an_s3_upload(client, lecture):
 
     response = put_part(client, upload["id"], 1, part_bytes(data, PART, 1))
 
-    assert response.status_code == 409 and response.json()["code"] == "wrong_part_target"
+    assert response.status_code == 409
+    assert response.json()["code"] == "wrong_part_target"
 
 
 def test_cancelling_aborts_the_multipart_upload_and_old_part_urls_stop_working(
@@ -124,13 +127,15 @@ def test_cancelling_aborts_the_multipart_upload_and_old_part_urls_stop_working(
     assert client.delete(f"/api/v1/uploads/{upload['id']}").status_code == 200
 
     late = requests.put(target["url"], data=part_bytes(data, PART, 2), timeout=30)
-    assert late.status_code == 404 and b"NoSuchUpload" in late.content
+    assert late.status_code == 404
+    assert b"NoSuchUpload" in late.content
     bucket = s3_server.client()
     with pytest.raises(ClientError) as gone:
         bucket.list_parts(Bucket=s3_server.bucket, Key=_key(s3, row.pk), UploadId=row.s3_upload_id)
     assert gone.value.response["Error"]["Code"] == "NoSuchUpload"
     refused = client.post(f"/api/v1/uploads/{upload['id']}/parts/2/url")
-    assert refused.status_code == 409 and refused.json()["code"] == "upload_aborted"
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "upload_aborted"
 
 
 def test_a_playlist_sent_straight_to_the_bucket_is_refused_at_complete_and_deleted(
@@ -184,4 +189,5 @@ def test_the_bucket_cors_command_lets_the_platforms_pages_upload_and_read_etags(
 
     rules = s3_server.client().get_bucket_cors(Bucket=s3_server.bucket)["CORSRules"]
     assert rules[0]["AllowedOrigins"] == ["https://lms.example.org"]
-    assert "PUT" in rules[0]["AllowedMethods"] and rules[0]["ExposeHeaders"] == ["ETag"]
+    assert "PUT" in rules[0]["AllowedMethods"]
+    assert rules[0]["ExposeHeaders"] == ["ETag"]

@@ -54,7 +54,8 @@ def test_reencode_marks_the_old_version_superseded_and_keeps_its_files_during_th
     old.refresh_from_db()
     new.refresh_from_db()
     assert asset.current_version == new
-    assert old.superseded_at is not None and new.superseded_at is None
+    assert old.superseded_at is not None
+    assert new.superseded_at is None
     assert report == {"purged": [], "files_deleted": 0, "failed": [], "videos_deleted": []}
     assert old.purged_at is None
     assert set(walk(local_storage, old.storage_prefix)) == old_files
@@ -69,7 +70,8 @@ def test_purge_deletes_the_superseded_version_files_and_leaves_the_current_one_u
     new = _encode(asset, django_capture_on_commit_callbacks)
     old_files = set(walk(local_storage, old.storage_prefix))
     current = _contents(local_storage, new.storage_prefix)
-    assert old_files and current
+    assert old_files
+    assert current
     _superseded_hours_ago(old, 25)
 
     first = tasks.versions_purge()
@@ -87,9 +89,11 @@ def test_purge_deletes_the_superseded_version_files_and_leaves_the_current_one_u
     assert local_storage.exists(asset.original.name)
     old.refresh_from_db()
     new.refresh_from_db()
-    assert old.purged_at is not None and new.purged_at is None
+    assert old.purged_at is not None
+    assert new.purged_at is None
     # The row stays, with what it held: the history of the asset's encodes.
-    assert old.is_ready and old.files
+    assert old.is_ready
+    assert old.files
 
 
 def test_purge_never_deletes_the_current_version(
@@ -121,7 +125,8 @@ def test_a_member_keeps_the_old_version_until_it_is_purged(
     # Loaded before the switch: still plays during the grace period.
     assert member_client.get(old_variant).status_code == 200
     master = member_client.get(f"/play/lectures/{ready_lecture.pk}/master.m3u8").content.decode()
-    assert f"/v{new.pk}/" in master and f"/v{old.pk}/" not in master
+    assert f"/v{new.pk}/" in master
+    assert f"/v{old.pk}/" not in master
 
     _superseded_hours_ago(old, 25)
     tasks.versions_purge()
@@ -140,13 +145,15 @@ def test_purge_on_s3_deletes_only_the_superseded_version_objects(
     new = _encode(asset, django_capture_on_commit_callbacks)
     old_keys = set(walk(s3_storage, old.storage_prefix))
     new_keys = set(walk(s3_storage, new.storage_prefix))
-    assert old_keys and new_keys
+    assert old_keys
+    assert new_keys
     _superseded_hours_ago(old, 25)
 
     first = tasks.versions_purge()
     second = tasks.versions_purge()
 
-    assert first["purged"] == [old.pk] and first["files_deleted"] == len(old_keys)
+    assert first["purged"] == [old.pk]
+    assert first["files_deleted"] == len(old_keys)
     assert second["purged"] == []
     client = s3_server.client()
     listed = client.list_objects_v2(

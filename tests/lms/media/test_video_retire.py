@@ -50,14 +50,16 @@ def test_a_replaced_video_is_deleted_with_its_files_after_the_grace(
     with capture(execute=True):
         assets.lecture_attach_video(lecture=lecture, asset=old)
     old_files, new_files = _files(local_storage, old), _files(local_storage, new)
-    assert len(old_files) > 5 and len(new_files) > 5
+    assert len(old_files) > 5
+    assert len(new_files) > 5
 
     with capture(execute=True):
         assets.lecture_video_replace(lecture=lecture, asset=new)
 
     old.refresh_from_db()
     new.refresh_from_db()
-    assert old.retired_at is not None and new.retired_at is None
+    assert old.retired_at is not None
+    assert new.retired_at is None
     with capture(execute=True):
         assert tasks.versions_purge()["videos_deleted"] == []  # within the grace
     assert _files(local_storage, old) == old_files
@@ -68,7 +70,8 @@ def test_a_replaced_video_is_deleted_with_its_files_after_the_grace(
     with capture(execute=True):
         second = tasks.versions_purge()
 
-    assert first["videos_deleted"] == [old.pk] and second["videos_deleted"] == []
+    assert first["videos_deleted"] == [old.pk]
+    assert second["videos_deleted"] == []
     assert not VideoAsset.objects.filter(pk=old.pk).exists()
     assert _files(local_storage, old) == set()
     assert _files(local_storage, new) == new_files
@@ -158,4 +161,5 @@ def test_a_retired_video_a_lecture_takes_again_is_no_longer_due(
 
     old.refresh_from_db()
     new.refresh_from_db()
-    assert old.retired_at is None and new.retired_at is not None
+    assert old.retired_at is None
+    assert new.retired_at is not None

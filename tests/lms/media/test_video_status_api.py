@@ -52,14 +52,17 @@ def test_status_shows_progress_and_time_left_while_encoding(client, lecture):
 
     status = client.get(f"/api/v1/videos/{asset.pk}/status").json()
 
-    assert status["active"] is True and status["can_cancel"] is True
+    assert status["active"] is True
+    assert status["can_cancel"] is True
     assert (status["job_state"], status["progress"], status["eta_seconds"]) == (
         "transcoding",
         0.42,
         31,
     )
-    assert status["ready"] is False and status["poster"] is None
-    assert status["failure_message"] == "" and status["can_retry"] is False
+    assert status["ready"] is False
+    assert status["poster"] is None
+    assert status["failure_message"] == ""
+    assert status["can_retry"] is False
 
 
 def test_status_turns_ready_with_a_signed_poster_after_the_real_encode(
@@ -71,13 +74,17 @@ def test_status_turns_ready_with_a_signed_poster_after_the_real_encode(
     tasks.transcode_job(TranscodeJob.objects.get(asset=asset).pk)
     status = client.get(f"/api/v1/videos/{asset.pk}/status").json()
 
-    assert status["ready"] is True and status["active"] is False
-    assert status["state"] == "ready" and status["ready_version"] == 1
+    assert status["ready"] is True
+    assert status["active"] is False
+    assert status["state"] == "ready"
+    assert status["ready_version"] == 1
     assert status["duration_seconds"] in (1, 2)
     poster = client.get(status["poster"])
-    assert poster.status_code == 200 and poster["Content-Type"] == "image/jpeg"
+    assert poster.status_code == 200
+    assert poster["Content-Type"] == "image/jpeg"
     lecture.refresh_from_db()
-    assert lecture.video == asset and lecture.duration_seconds in (1, 2)
+    assert lecture.video == asset
+    assert lecture.duration_seconds in (1, 2)
 
 
 def test_a_failure_of_the_file_is_explained_and_not_offered_for_retry(
@@ -91,9 +98,12 @@ def test_a_failure_of_the_file_is_explained_and_not_offered_for_retry(
     status = client.get(f"/api/v1/videos/{asset.pk}/status").json()
     retry = client.post(f"/api/v1/videos/{asset.pk}/retry")
 
-    assert status["state"] == "failed" and status["failure_code"]
-    assert status["failure_message"] and status["can_retry"] is False
-    assert retry.status_code == 409 and retry.json()["code"] == "failure_not_retryable"
+    assert status["state"] == "failed"
+    assert status["failure_code"]
+    assert status["failure_message"]
+    assert status["can_retry"] is False
+    assert retry.status_code == 409
+    assert retry.json()["code"] == "failure_not_retryable"
 
 
 def test_cancel_then_retry_through_the_api(client, lecture, django_capture_on_commit_callbacks):
@@ -104,10 +114,13 @@ def test_cancel_then_retry_through_the_api(client, lecture, django_capture_on_co
     with django_capture_on_commit_callbacks() as callbacks:
         retried = client.post(f"/api/v1/videos/{asset.pk}/retry").json()
 
-    assert cancelled["job_state"] == "cancelled" and cancelled["can_retry"] is True
+    assert cancelled["job_state"] == "cancelled"
+    assert cancelled["can_retry"] is True
     assert cancelled["failure_message"]
-    assert again.status_code == 409 and again.json()["code"] == "transcode_not_active"
-    assert retried["job_state"] == "queued" and retried["attempt"] == 2
+    assert again.status_code == 409
+    assert again.json()["code"] == "transcode_not_active"
+    assert retried["job_state"] == "queued"
+    assert retried["attempt"] == 2
     assert len(callbacks) == 1  # the new attempt's task, after commit
 
 
@@ -165,12 +178,14 @@ def test_a_replacement_waits_until_ready_then_the_lecture_switches_to_it(
     lecture.refresh_from_db()
     assert (lecture.video, lecture.pending_video, lecture.duration_seconds) == (old, new, 600)
     status = client.get(f"/api/v1/videos/{new.pk}/status")
-    assert status.status_code == 200 and status.json()["active"] is True
+    assert status.status_code == 200
+    assert status.json()["active"] is True
 
     tasks.transcode_job(TranscodeJob.objects.get(asset=new).pk)
 
     lecture.refresh_from_db()
-    assert lecture.video == new and lecture.pending_video is None
+    assert lecture.video == new
+    assert lecture.pending_video is None
     assert lecture.duration_seconds in (1, 2)
 
 

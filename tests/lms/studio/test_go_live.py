@@ -38,7 +38,8 @@ def test_scheduled_course_goes_live_at_its_time_and_is_announced_once(scheduled_
     assert first == {"announced": [f"course:{scheduled_course.pk}"]}
     assert second == {"announced": []}
     assert GoLive.objects.filter(object_id=scheduled_course.pk).count() == 1
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["teacher@example.com"]
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["teacher@example.com"]
 
 
 def test_courses_public_long_before_are_not_announced():

@@ -78,7 +78,8 @@ def test_a_handout_is_stored_under_a_server_chosen_name_with_its_detected_extens
     pdf = _add(lecture, "회의자료 final.PDF.exe.pdf", PDF, title="1강 슬라이드")
     docx = _add(lecture, "보고서.zip", _docx())
 
-    assert pdf.kind == "pdf" and docx.kind == "docx"
+    assert pdf.kind == "pdf"
+    assert docx.kind == "docx"
     assert re.fullmatch(rf"handouts/{lecture.pk}/[0-9a-f]{{32}}\.pdf", pdf.file.name)
     assert re.fullmatch(rf"handouts/{lecture.pk}/[0-9a-f]{{32}}\.docx", docx.file.name)
     assert default_storage.open(pdf.file.name).read() == PDF
@@ -201,7 +202,8 @@ def test_on_s3_a_handout_is_a_short_lived_presigned_download_with_the_same_heade
 
     assert response.status_code == 302
     url = response["Location"]
-    assert "X-Amz-Signature=" in url and "X-Amz-Expires=" in url
+    assert "X-Amz-Signature=" in url
+    assert "X-Amz-Expires=" in url
     fetched = requests.get(url, timeout=10)
     assert fetched.status_code == 200
     assert fetched.headers["Content-Type"] == "application/pdf"

@@ -38,9 +38,12 @@ def _page(instructor, lecture: Lecture) -> tuple[str, dict]:
 def test_the_panel_offers_an_upload_in_korean_with_the_client_configured(instructor, lecture):
     html, config = _page(instructor, lecture)
 
-    assert "data-upload-input" in html and "js/upload.js" in html
-    assert config["lecture"] == lecture.pk and config["uploadsUrl"] == "/api/v1/uploads"
-    assert config["watch"] is None and config["hasPlayingVideo"] is False
+    assert "data-upload-input" in html
+    assert "js/upload.js" in html
+    assert config["lecture"] == lecture.pk
+    assert config["uploadsUrl"] == "/api/v1/uploads"
+    assert config["watch"] is None
+    assert config["hasPlayingVideo"] is False
     assert "같은 파일을 다시 선택하면 이어서 올립니다" in config["text"]["resumeHint"]
 
 
@@ -52,5 +55,7 @@ def test_a_replacement_in_progress_is_what_the_panel_follows(instructor, lecture
 
     _html, config = _page(instructor, lecture)
 
-    assert config["watch"]["asset"] == new.pk and config["watch"]["active"] is True
-    assert config["watchIsReplacement"] is True and config["hasPlayingVideo"] is True
+    assert config["watch"]["asset"] == new.pk
+    assert config["watch"]["active"] is True
+    assert config["watchIsReplacement"] is True
+    assert config["hasPlayingVideo"] is True
