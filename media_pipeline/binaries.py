@@ -10,10 +10,10 @@ from __future__ import annotations
 import functools
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
-from media_pipeline.errors import FfmpegNotFoundError
+from media_pipeline.errors import FfmpegError, FfmpegNotFoundError
+from media_pipeline.runner import run_process
 
 FFMPEG_ENV_VAR = "FFMPEG_BINARY"
 
@@ -66,18 +66,11 @@ def has_filter(binary: str, name: str) -> bool:
 @functools.lru_cache(maxsize=8)
 def _filters(binary: str, _mtime_ns: int, _size: int) -> frozenset[str]:
     try:
-        listing = subprocess.run(
-            [binary, "-hide_banner", "-nostdin", "-filters"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-            stdin=subprocess.DEVNULL,
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        listing = run_process(
+            [binary, "-hide_banner", "-nostdin", "-filters"], timeout_s=30, capture_stdout=True
         )
-    except (OSError, subprocess.TimeoutExpired):
+    except (OSError, FfmpegError):
         return frozenset()
     # Lines look like " TSC zscale            V->V       Apply resizing, ...".
-    return frozenset(
-        parts[1] for line in listing.stdout.splitlines() if len(parts := line.split()) >= 3
-    )
+    text = listing.stdout.decode("utf-8", errors="replace")
+    return frozenset(parts[1] for line in text.splitlines() if len(parts := line.split()) >= 3)

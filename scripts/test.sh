@@ -10,6 +10,8 @@ py=.venv/bin/python
 echo "==> ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "==> the design's own rules (scripts/lint_rules.py)"
+$py scripts/lint_rules.py
 echo "==> import layers and circles (import-linter, contracts in pyproject.toml)"
 .venv/bin/lint-imports
 echo "==> mypy (media_pipeline)"

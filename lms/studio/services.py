@@ -92,6 +92,10 @@ def chapter_add(*, lecture: Lecture, start_seconds: int, title: str) -> LectureC
     return chapter
 
 
+def chapter_delete(*, chapter: LectureChapter) -> None:
+    chapter.delete()
+
+
 def _clock(seconds: int) -> str:
     h, rest = divmod(int(seconds), 3600)
     m, s = divmod(rest, 60)

@@ -201,7 +201,9 @@ def chapter_delete(request: HttpRequest, course_pk: int, pk: int, chapter_pk: in
         course_pk=course_pk,
         pk=pk,
     )
-    get_object_or_404(LectureChapter, lecture=lecture, pk=chapter_pk).delete()
+    services.chapter_delete(
+        chapter=get_object_or_404(LectureChapter, lecture=lecture, pk=chapter_pk)
+    )
     return redirect(reverse("studio:lecture", args=[course_pk, pk]) + "#chapters")
 
 
