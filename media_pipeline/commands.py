@@ -3,6 +3,9 @@
 The filter graph is built with ffmpeg-python (it names the split/scale pads and escapes
 filter arguments); per-output options are plain keyword arguments. Options that must come
 first (safety and progress flags) are inserted right after the binary.
+
+Longer than 400 lines: the ladder's one ffmpeg command is built here whole (filter graph,
+every output, the storyboard), so each flag's reason sits beside the flag.
 """
 
 from __future__ import annotations

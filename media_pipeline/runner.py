@@ -15,6 +15,9 @@ Every child (ffmpeg, and the PyAV probe child) runs:
 
 Output is read by threads, but callbacks (start, progress, cancellation checks) run in the
 calling thread, so a caller may touch thread-bound resources such as a database connection.
+
+Longer than 400 lines: every way a child is started, limited and killed, in the one
+module the lint lets start processes.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Writes to the catalog. Each service validates, locks what it changes and saves atomically."""
+"""Writes to the catalog. Each service validates, locks what it changes and saves atomically.
+
+Longer than 400 lines: every write of courses, lectures and bundles sits beside the one
+transition table (`status_transition`) and the publish blockers they all go through.
+"""
 
 import secrets
 from collections.abc import Iterable, Sequence

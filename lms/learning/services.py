@@ -7,6 +7,9 @@ their credit clock, and in one transaction two UPDATEs that write them only if n
 request wrote them since. Anything else (a new row or session, a completion, that rare
 conflict) goes through the ORM with the member's clock and rows locked. Course and bundle
 progress are recomputed only when a lecture is completed.
+
+Longer than 400 lines: the rules of credit and completion, which a heartbeat applies
+together in one transaction.
 """
 
 import math

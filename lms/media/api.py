@@ -13,6 +13,8 @@ call one service, serialize. The protocol is described in `uploads.py`.
     POST   /api/v1/videos/<asset>/retry           try a failed or cancelled encode again
 
 Errors are `{"message", "code", "extra"}` (lms.core.api); what a person may not touch is 404.
+
+Longer than 400 lines: each view sits beside the serializers that document its answers.
 """
 
 import base64

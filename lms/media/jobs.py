@@ -5,6 +5,8 @@ from dead workers, and the end of a job (ready, failed, cancelled), written once
 A running job is owned by the worker holding its lease (`lease_token`); every write a worker
 makes is conditional on still holding it, so a cancelled job or one handed to a new attempt by
 the watchdog is never overwritten by a worker that lost it. Lock order: asset, then job.
+
+Longer than 400 lines: every transition of a job, written against one lock order.
 """
 
 import logging

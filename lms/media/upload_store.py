@@ -12,6 +12,9 @@ the two storage modes:
   a URL presigned (SigV4) for that upload id, part number, key and exact Content-Length, so
   the bytes never pass through Django and a URL cannot be used for another upload, another
   part or another size. S3 is the record of which parts arrived (ListParts).
+
+Longer than 400 lines: the two implementations of one protocol, side by side so that they
+stay alike.
 """
 
 import contextlib

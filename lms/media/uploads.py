@@ -22,6 +22,9 @@ A repeated part is idempotent: the same bytes again change nothing and get the s
 different bytes for a part that is already stored are refused (409 `part_conflict`) and the
 stored part is kept. An upload belongs to the person who started it, for as long as they may
 edit its lecture.
+
+Longer than 400 lines: an upload's whole life (start, parts, complete, abort, clean-up)
+against one set of checks.
 """
 
 import contextlib

@@ -5,6 +5,9 @@ the ladder with `media_pipeline` (progress, ETA and the lease written every few 
 uploads the package in parallel, and hands the outcome to `jobs` (ready or failed). Failures
 are classified here: a rejected file fails the job for good, a transient one (storage,
 timeout) queues the next attempt.
+
+Longer than 400 lines: one attempt is one story (lease, download, encode, upload, the
+failure's kind); split, its steps would pass the lease and the job between modules.
 """
 
 import logging

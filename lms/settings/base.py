@@ -2,6 +2,9 @@
 
 Production is this module plus environment variables (see README "Configuration").
 `local.py` and `test.py` override only what a developer machine or the test run needs.
+
+Longer than 400 lines: one module reads every environment variable (the README's tables
+list them, tests/lms/core/test_readme_config.py checks it).
 """
 
 from pathlib import Path
