@@ -239,7 +239,7 @@ else:
     }
 STORAGES = {
     "default": _default_storage,
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "lms.core.staticfiles.StaticStorage"},
 }
 
 # Media pipeline (DESIGN.md "Media pipeline"): upload limits, transcode jobs, ffmpeg.

@@ -10,6 +10,8 @@
 // the union of its ranges, however long the player stays offline; sending one twice is
 // harmless.
 
+import { clock, csrfToken } from "./common.js";
+
 const QUEUE_EVERY_MS = 10_000;
 const SEND_EVERY_MS = 30_000;
 const MAX_QUEUED_REPORTS = 50; // the server takes this many per request (one per page load)
@@ -24,22 +26,9 @@ const video = root.querySelector("video");
 const messageBox = root.querySelector("[data-player-message]");
 const t = config.text;
 
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : config.csrf;
-}
-
 function showMessage(text) {
   messageBox.textContent = text;
   messageBox.hidden = false;
-}
-
-function formatTime(seconds) {
-  const s = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
 // ---------------------------------------------------------------- playback source
@@ -147,7 +136,7 @@ function applyRate(rate) {
     fetch(config.preferencesUrl, {
       method: "PATCH",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(config.csrf) },
       body: JSON.stringify({ playback_rate: rate }),
     }).catch(() => {});
   }
@@ -259,7 +248,7 @@ function setupSeekBar() {
     if (!video.duration) return;
     const f = fraction(event);
     const time = f * video.duration;
-    previewTime.textContent = formatTime(time);
+    previewTime.textContent = clock(time);
     const cue = storyboard.find((c) => time >= c.start && time < c.end);
     if (cue) {
       preview.style.backgroundImage = `url("${cue.url}")`;
@@ -406,7 +395,7 @@ let heartbeatKey = config.heartbeatKey || null;
 function sendReports(batch, keepalive) {
   const headers = { "Content-Type": "application/json" };
   if (heartbeatKey) headers.Authorization = `Heartbeat ${heartbeatKey}`;
-  else headers["X-CSRFToken"] = csrfToken();
+  else headers["X-CSRFToken"] = csrfToken(config.csrf);
   return fetch(config.heartbeatUrl, {
     method: "POST",
     credentials: "same-origin",

@@ -6,6 +6,8 @@
 // backoff; after a reload or a closed tab the person picks the same file again (a page cannot
 // keep a file handle) and only the parts the server does not hold yet are sent.
 
+import { clock, csrfToken } from "./common.js";
+
 const RETRY_BASE_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 const MAX_ATTEMPTS = 8; // per part, while online; offline time does not count
@@ -21,11 +23,6 @@ function format(template, values) {
   return template.replace(/\{(\w+)\}/g, (match, key) => (key in values ? values[key] : match));
 }
 
-function csrfToken() {
-  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-  return match ? decodeURIComponent(match[1]) : config.csrf;
-}
-
 function formatBytes(bytes) {
   const units = ["B", "KB", "MB", "GB", "TB"];
   let value = bytes;
@@ -35,14 +32,6 @@ function formatBytes(bytes) {
     unit += 1;
   }
   return `${value.toFixed(value >= 100 || unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
-
-function formatClock(seconds) {
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, "0");
-  return h ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
 function setState(state) {
@@ -76,7 +65,7 @@ async function api(method, url, body) {
       headers: {
         Accept: "application/json",
         "Content-Type": "application/json",
-        "X-CSRFToken": csrfToken(),
+        "X-CSRFToken": csrfToken(config.csrf),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
@@ -311,7 +300,7 @@ class ResumableUpload {
       const xhr = new XMLHttpRequest();
       this.requests.add(xhr);
       xhr.open(target.method, target.url);
-      if (!target.direct) xhr.setRequestHeader("X-CSRFToken", csrfToken());
+      if (!target.direct) xhr.setRequestHeader("X-CSRFToken", csrfToken(config.csrf));
       xhr.upload.onprogress = (event) => {
         this.loading.set(number, event.loaded);
         this.render();
@@ -402,7 +391,7 @@ class ResumableUpload {
     $("upload-percent").textContent = `${percent}%`;
     $("upload-speed").textContent = speed > 0 ? format(t.speed, { speed: formatBytes(speed) }) : "";
     $("upload-left").textContent =
-      speed > 0 ? format(t.timeLeft, { time: formatClock((total - sent) / speed) }) : "";
+      speed > 0 ? format(t.timeLeft, { time: clock((total - sent) / speed) }) : "";
   }
 }
 
@@ -530,7 +519,7 @@ function render(status) {
     label.textContent =
       status.job_state === "queued" ? t.processingQueued : format(t.processing, { percent });
     if (status.eta_seconds) {
-      label.textContent += ` · ${format(t.timeLeft, { time: formatClock(status.eta_seconds) })}`;
+      label.textContent += ` · ${format(t.timeLeft, { time: clock(status.eta_seconds) })}`;
     }
     if (replacement) {
       note.textContent = t.pendingNote;
