@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from lms.accounts import api as accounts_api
@@ -13,7 +13,7 @@ from lms.studio import views as studio_views
 admin.site.site_header = "CS리더스포럼 관리"
 admin.site.site_title = "CS리더스포럼"
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("me/preferences", accounts_api.PreferencesApi.as_view(), name="api-preferences"),
     path("courses/", catalog_api.CourseListApi.as_view(), name="api-course-list"),
     path("courses/<slug:slug>/", catalog_api.CourseDetailApi.as_view(), name="api-course-detail"),

@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import ffmpeg  # type: ignore[import-untyped]  # ffmpeg-python ships no type information
+import ffmpeg  # ffmpeg-python ships no type information
 
 from media_pipeline.ladder import Ladder, Rung
 from media_pipeline.probe import ProbeResult

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from .models import InstructorApplication
 
 
-class InstructorApplicationForm(forms.ModelForm):
+class InstructorApplicationForm(forms.ModelForm[InstructorApplication]):
     sample_link = forms.URLField(
         label=_("sample link"), required=False, max_length=500, assume_scheme="https"
     )

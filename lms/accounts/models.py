@@ -10,9 +10,7 @@ class EmailUserManager(UserManager["User"]):
 
     use_in_migrations = True
 
-    def _create_user(  # type: ignore[override]
-        self, email: str, password: str | None, **extra_fields: Any
-    ) -> "User":
+    def _create_user(self, email: str, password: str | None, **extra_fields: Any) -> "User":
         if not email:
             raise ValueError("An e-mail address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra_fields)

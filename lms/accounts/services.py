@@ -145,7 +145,7 @@ def user_set_playback_rate(*, user: User, rate: object) -> User:
             % {"rates": ", ".join(f"{r:g}×" for r in PLAYBACK_RATES)},
             code="invalid_playback_rate",
         )
-    user.playback_rate = value  # type: ignore[assignment]
+    user.playback_rate = value
     user.save(update_fields=["playback_rate"])
     return user
 

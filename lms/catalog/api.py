@@ -7,7 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from . import selectors
-from .models import Course, Lecture
+from .models import Category, Course, Lecture
 
 
 class LectureSerializer(serializers.ModelSerializer[Lecture]):
@@ -17,11 +17,22 @@ class LectureSerializer(serializers.ModelSerializer[Lecture]):
 
 
 class CourseSerializer(serializers.ModelSerializer[Course]):
-    category = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category: "serializers.SlugRelatedField[Category]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True
+    )
 
     class Meta:
         model = Course
-        fields = ("id", "slug", "title", "title_en", "summary", "category", "level", "publish_at")
+        fields: tuple[str, ...] = (
+            "id",
+            "slug",
+            "title",
+            "title_en",
+            "summary",
+            "category",
+            "level",
+            "publish_at",
+        )
 
 
 class CourseDetailSerializer(CourseSerializer):

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -21,7 +23,7 @@ class Status(models.TextChoices):
     ARCHIVED = "archived", _("Archived")
 
 
-def visible_q(prefix: str = "", *, now: "timezone.datetime | None" = None) -> Q:
+def visible_q(prefix: str = "", *, now: datetime | None = None) -> Q:
     """The filter for items a visitor may see: published, and their publish time has passed.
 
     The visibility rule, in SQL; `PublishableModel.is_visible` is the same rule on a row in
@@ -164,7 +166,7 @@ class Bundle(BilingualTitleModel, PublishableModel):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     description = models.TextField(_("description"), blank=True)
-    courses = models.ManyToManyField(
+    courses: "models.ManyToManyField[Course, BundleCourse]" = models.ManyToManyField(
         Course, through="BundleCourse", related_name="bundles", verbose_name=_("courses")
     )
 

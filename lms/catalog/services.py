@@ -7,6 +7,7 @@ transition table (`status_transition`) and the publish blockers they all go thro
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -146,7 +147,7 @@ def _write_positions(model: type[Lecture] | type[BundleCourse], ordered_pks: lis
     model.objects.filter(pk__in=ordered_pks).update(
         position=F("position") + _POSITION_PARKING_OFFSET
     )
-    rows = [model(pk=pk, position=i) for i, pk in enumerate(ordered_pks, start=1)]
+    rows: list[Any] = [model(pk=pk, position=i) for i, pk in enumerate(ordered_pks, start=1)]
     model.objects.bulk_update(rows, ["position"])
 
 

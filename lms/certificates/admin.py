@@ -3,10 +3,12 @@ added, edited or deleted here; revocation goes through the service."""
 
 import csv
 import io
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -19,7 +21,7 @@ from . import services
 from .formatting import date_long
 from .models import Certificate
 
-CSV_COLUMNS = (
+CSV_COLUMNS: tuple[tuple[Any, Callable[[Certificate], object]], ...] = (
     (_("serial"), lambda c: c.serial),
     (_("certificate number"), lambda c: c.code),
     (_("kind"), lambda c: c.get_kind_display()),
@@ -75,7 +77,7 @@ class Status(admin.SimpleListFilter):
 
 
 @admin.register(Certificate)
-class CertificateAdmin(admin.ModelAdmin):
+class CertificateAdmin(admin.ModelAdmin[Certificate]):
     list_display = ("serial", "code", "name", "title", "completed_day", "status", "issued_at")
     list_filter = (Status, "kind", "rule")
     search_fields = ("code", "name", "title", "user__email", "=serial")
@@ -149,7 +151,7 @@ class CertificateAdmin(admin.ModelAdmin):
             "certificates": queryset,
             "action": action,
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/certificates/reason.html", context)
 

@@ -35,7 +35,7 @@ def _verify_allowed(request: HttpRequest) -> bool:
         used = cache.incr(key)
     except ValueError:  # expired between add and incr
         used = 1
-    return used <= settings.CERTIFICATE_VERIFY_LIMIT
+    return int(used) <= int(settings.CERTIFICATE_VERIFY_LIMIT)
 
 
 def _too_many(request: HttpRequest) -> HttpResponse:

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from lms.catalog.models import Status
@@ -19,11 +20,13 @@ from .models import Announcement, EventSeries, Notification, Registration, Weekl
 
 PLAN_WEEKS = 12
 # Online links typed without a scheme are https (Django 6's default, asked for now).
-URL_HTTPS = {models.URLField: {"assume_scheme": "https"}}
+URL_HTTPS: dict[type[models.Field[Any, Any]], dict[str, Any]] = {
+    models.URLField: {"assume_scheme": "https"}
+}
 
 
 @admin.register(EventSeries)
-class EventSeriesAdmin(admin.ModelAdmin):
+class EventSeriesAdmin(admin.ModelAdmin[EventSeries]):
     list_display = ("title", "category", "weekday", "start_time", "first_date", "last_date")
     actions = ("plan_weeks",)
     formfield_overrides = URL_HTTPS
@@ -35,7 +38,7 @@ class EventSeriesAdmin(admin.ModelAdmin):
         self.message_user(request, _("%(n)d lectures made.") % {"n": made})
 
 
-class RegistrationInline(admin.TabularInline):
+class RegistrationInline(admin.TabularInline[Registration, WeeklyLecture]):
     model = Registration
     fields = ("member", "state", "queued_at", "offer_expires_at", "attended")
     readonly_fields = fields
@@ -47,7 +50,7 @@ class RegistrationInline(admin.TabularInline):
 
 
 @admin.register(WeeklyLecture)
-class WeeklyLectureAdmin(StatusThroughActionsAdmin):
+class WeeklyLectureAdmin(StatusThroughActionsAdmin[WeeklyLecture]):
     list_display = ("title", "category", "speaker", "starts_at", "state", "status", "publish_at")
     list_filter = ("state", "status", "category", "series", "starts_at")
     search_fields = ("title", "title_en", "speaker", "description")
@@ -100,7 +103,9 @@ class WeeklyLectureAdmin(StatusThroughActionsAdmin):
             self.message_user(
                 request,
                 format_html(
-                    _('Upload the recording of “{title}” on <a href="{url}">its lecture page</a>.'),
+                    gettext(
+                        'Upload the recording of “{title}” on <a href="{url}">its lecture page</a>.'
+                    ),
                     title=event.title,
                     url=url,
                 ),
@@ -108,7 +113,7 @@ class WeeklyLectureAdmin(StatusThroughActionsAdmin):
 
 
 @admin.register(Announcement)
-class AnnouncementAdmin(admin.ModelAdmin):
+class AnnouncementAdmin(admin.ModelAdmin[Announcement]):
     list_display = ("title", "published_at", "author")
     readonly_fields = ("published_at", "author")
     fields = ("title", "body", "published_at", "author")
@@ -127,7 +132,7 @@ class AnnouncementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(admin.ModelAdmin[Notification]):
     list_display = ("member", "kind", "title", "created_at", "read_at")
     list_filter = ("kind",)
     readonly_fields = ("member", "kind", "event", "title", "body", "url", "dedupe_key", "read_at")

@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -16,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from lms.core.errors import AppError
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Model)
 
 # Status and publish time change only through the actions, which call the services: the
 # transition table, the publish blockers and the review records apply as everywhere else.
@@ -57,12 +60,12 @@ class ScheduleForm(forms.Form):
         return when
 
 
-class StatusThroughActionsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class StatusThroughActionsAdmin(admin.ModelAdmin[M]):
     """An admin whose status and publish time are read-only on the change form and absent from
     the add form (a new row starts as a draft, the model's default, as the create services make
     it), and change through the actions below, each a service call that the subclass names."""
 
-    actions = ("publish_now", "schedule", "back_to_draft", "archive")
+    actions: tuple[str, ...] = ("publish_now", "schedule", "back_to_draft", "archive")
 
     def publish_through_service(
         self, request: HttpRequest, obj: Any, publish_at: datetime | None
@@ -115,7 +118,7 @@ class StatusThroughActionsAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "objects": queryset,
             "action": "schedule",
             "opts": self.model._meta,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/schedule.html", context)
 

@@ -126,7 +126,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
             "SITE_NAME": getattr(settings, "SITE_NAME", "CS리더스포럼"),
         }
         try:
-            html = render_to_string("errors/500.html", context)
+            html: str = render_to_string("errors/500.html", context)
         except Exception:
             logger.exception("the 500 page could not be rendered")
             html = FALLBACK_500.format(
@@ -163,7 +163,12 @@ def csp_report(request: HttpRequest) -> HttpResponse:
         report = None
     if not isinstance(report, dict):
         return HttpResponse(status=400)
-    fields = ("document-uri", "effective-directive", "violated-directive", "blocked-uri")
+    fields: tuple[str, ...] = (
+        "document-uri",
+        "effective-directive",
+        "violated-directive",
+        "blocked-uri",
+    )
     fields += ("source-file", "line-number", "script-sample")
     csp_logger.warning(
         "CSP violation: %s", json.dumps({k: report.get(k) for k in fields}, ensure_ascii=False)

@@ -8,7 +8,7 @@ from pathlib import Path
 from lms.accounts.models import User
 from lms.accounts.services import user_create_verified
 
-DEMO_ACCOUNTS = (
+DEMO_ACCOUNTS: tuple[tuple[str, str, dict[str, bool]], ...] = (
     ("admin@example.com", "관리자", {"is_staff": True, "is_superuser": True}),
     ("instructor@example.com", "김강사", {"is_instructor": True}),
     ("learner@example.com", "이학습", {}),

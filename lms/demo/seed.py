@@ -115,11 +115,11 @@ def seed_load(data: dict[str, Any], *, video: VideoAsset | None = None) -> dict[
         )
         created["courses"] += 1
         for lecture in entry.get("lectures", []):
-            made = services.lecture_create(
+            new_lecture = services.lecture_create(
                 course=course, title=lecture[0], title_en=lecture[1] if len(lecture) > 1 else ""
             )
             if video is not None:
-                lecture_attach_video(lecture=made, asset=video)
+                lecture_attach_video(lecture=new_lecture, asset=video)
             created["lectures"] += 1
         if publish:
             services.course_publish(course=course, publish_at=now)

@@ -4,7 +4,7 @@ from .models import BundleProgress, CourseProgress, LectureProgress
 
 
 @admin.register(LectureProgress)
-class LectureProgressAdmin(admin.ModelAdmin):
+class LectureProgressAdmin(admin.ModelAdmin[LectureProgress]):
     """Read-only: progress changes only through the heartbeat service."""
 
     list_display = ("user", "lecture", "credited_seconds", "completed_at", "updated_at")
@@ -21,7 +21,7 @@ class LectureProgressAdmin(admin.ModelAdmin):
 
 
 @admin.register(CourseProgress)
-class CourseProgressAdmin(admin.ModelAdmin):
+class CourseProgressAdmin(admin.ModelAdmin[CourseProgress]):
     list_display = ("user", "course", "percent", "completed_lectures", "completed_at")
     list_filter = ("completed_at",)
     search_fields = ("user__email", "course__title")
@@ -35,7 +35,7 @@ class CourseProgressAdmin(admin.ModelAdmin):
 
 
 @admin.register(BundleProgress)
-class BundleProgressAdmin(admin.ModelAdmin):
+class BundleProgressAdmin(admin.ModelAdmin[BundleProgress]):
     list_display = ("user", "bundle", "percent", "completed_courses", "completed_at")
     search_fields = ("user__email", "bundle__title")
     raw_id_fields = ("user", "bundle")

@@ -151,7 +151,8 @@ class HeartbeatKeyAuthentication(BaseAuthentication):
         return holder.user, holder
 
 
-class HeartbeatKeyScheme(OpenApiAuthenticationExtension):
+# drf-spectacular registers extensions in an __init_subclass__ it does not type.
+class HeartbeatKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """In the schema: `Authorization: Heartbeat <key>` (the player's signed key, from the
     lecture page)."""
 
@@ -165,4 +166,4 @@ class HeartbeatKeyScheme(OpenApiAuthenticationExtension):
         scheme["description"] = (
             "`Heartbeat <key>` with the signed key the lecture page gives its player."
         )
-        return scheme  # type: ignore[no-any-return]
+        return scheme

@@ -132,7 +132,7 @@ def access_lectures(user: User, *, lecture_ids: Iterable[int]) -> dict[int, Lect
     for lecture_id in ids:
         if found[lecture_id] is None:
             raise _lecture_not_found(lecture_id)
-    return found  # type: ignore[return-value]
+    return found
 
 
 def access_lecture(user: User, *, lecture_id: int) -> Lecture:

@@ -27,7 +27,7 @@ def _actor(request: HttpRequest) -> User | None:
     return request.user if isinstance(request.user, User) else None
 
 
-class TranscodeJobInline(admin.TabularInline):
+class TranscodeJobInline(admin.TabularInline[TranscodeJob, VideoAsset]):
     """Every attempt of every version of the video, newest first."""
 
     model = TranscodeJob
@@ -69,7 +69,7 @@ class TranscodeJobInline(admin.TabularInline):
         return job.failure_message
 
 
-class VideoVersionInline(admin.TabularInline):
+class VideoVersionInline(admin.TabularInline[VideoVersion, VideoAsset]):
     model = VideoVersion
     extra = 0
     can_delete = False
@@ -82,7 +82,7 @@ class VideoVersionInline(admin.TabularInline):
 
 
 @admin.register(VideoAsset)
-class VideoAssetAdmin(admin.ModelAdmin):
+class VideoAssetAdmin(admin.ModelAdmin[VideoAsset]):
     list_display = (
         "__str__",
         "state",
@@ -172,7 +172,7 @@ class VideoAssetAdmin(admin.ModelAdmin):
 
 
 @admin.register(TranscodeJob)
-class TranscodeJobAdmin(admin.ModelAdmin):
+class TranscodeJobAdmin(admin.ModelAdmin[TranscodeJob]):
     list_display = (
         "id",
         "asset",
@@ -248,7 +248,7 @@ class TranscodeJobAdmin(admin.ModelAdmin):
         )
 
 
-class UploadPartInline(admin.TabularInline):
+class UploadPartInline(admin.TabularInline[UploadPart, Upload]):
     """The parts the platform holds for an embedded-mode upload still under way (on S3, S3
     holds them; completed and cancelled uploads have none left)."""
 
@@ -264,7 +264,7 @@ class UploadPartInline(admin.TabularInline):
 
 
 @admin.register(Upload)
-class UploadAdmin(admin.ModelAdmin):
+class UploadAdmin(admin.ModelAdmin[Upload]):
     """Uploads, to look at only: who sent what for which lecture, and where it stands. They
     change through the upload API and the cleanup task; deleting a row by hand would leave its
     parts in storage with nothing left to find them."""

@@ -114,7 +114,9 @@ class CompletePartSerializer(serializers.Serializer[Any]):
 
 
 class CompleteSerializer(serializers.Serializer[Any]):
-    parts = CompletePartSerializer(many=True, max_length=10_000, allow_empty=False)
+    parts: "serializers.ListSerializer[Any]" = serializers.ListSerializer(
+        child=CompletePartSerializer(), max_length=10_000, allow_empty=False
+    )
 
 
 class VideoStatusSerializer(serializers.Serializer[Any]):
@@ -169,7 +171,7 @@ def _upload_json(upload: Upload, *, parts: list[PartInfo] | None = None) -> dict
         parts = uploads.upload_parts(upload=upload)
     return {
         "id": upload.pk,
-        "lecture": upload.lecture_id,  # type: ignore[attr-defined]
+        "lecture": upload.lecture_id,
         "state": upload.state,
         "filename": upload.filename,
         "size": upload.size,
@@ -178,7 +180,7 @@ def _upload_json(upload: Upload, *, parts: list[PartInfo] | None = None) -> dict
         "concurrency": uploads.upload_concurrency(),
         "expires_at": upload.expires_at,
         "parts": [_part_json(part) for part in parts],
-        "asset": upload.asset_id,  # type: ignore[attr-defined]
+        "asset": upload.asset_id,
         "failure_code": upload.failure_code,
         "failure_message": (
             failures.failure_message(upload.failure_code, {}) if upload.failure_code else ""
@@ -345,7 +347,7 @@ class UploadCompleteApi(APIView):
         upload = uploads.upload_complete(upload=upload, parts=parts, user=_user(request))
         asset = upload.asset
         assert asset is not None
-        video = video_status_data(asset=asset, lecture_id=upload.lecture_id)  # type: ignore[attr-defined]
+        video = video_status_data(asset=asset, lecture_id=upload.lecture_id)
         return Response({"upload": _upload_json(upload, parts=[]), "video": video})
 
 

@@ -12,7 +12,8 @@ pass through Django.
 
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.utils.http import content_disposition_header
 from storages.backends.s3 import S3Storage
 
@@ -24,9 +25,9 @@ def _s3(storage: object) -> S3Storage | None:
     return wrapped if isinstance(wrapped, S3Storage) else None
 
 
-def stored_file_response(*, name: str, content_type: str, download_name: str) -> HttpResponse:
+def stored_file_response(*, name: str, content_type: str, download_name: str) -> HttpResponseBase:
     """The stored file `name` as a download called `download_name`. A missing file is a 404."""
-    disposition = content_disposition_header(as_attachment=True, filename=download_name)
+    disposition = content_disposition_header(as_attachment=True, filename=download_name) or ""
     s3 = _s3(default_storage)
     if s3 is not None:
         url = s3.url(
@@ -38,7 +39,7 @@ def stored_file_response(*, name: str, content_type: str, download_name: str) ->
             },
             expire=int(settings.PLAYBACK_URL_TTL_SECONDS),
         )
-        response: HttpResponse = HttpResponseRedirect(url)
+        response: HttpResponseBase = HttpResponseRedirect(url)
     else:
         try:
             handle = default_storage.open(name, "rb")

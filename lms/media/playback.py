@@ -45,9 +45,9 @@ def sign_file(*, name: str, lecture_id: int, storage: Storage | None = None) -> 
     storage = storage or default_storage
     if not name.startswith(SERVABLE_PREFIXES) or ".." in name.split("/"):
         raise ValueError(f"not a playback file: {name!r}")
-    if isinstance(getattr(storage, "_wrapped", storage), S3Storage):
-        s3 = getattr(storage, "_wrapped", storage)
-        return str(s3.url(name, expire=url_ttl_seconds()))
+    wrapped = getattr(storage, "_wrapped", storage)
+    if isinstance(wrapped, S3Storage):
+        return str(wrapped.url(name, expire=url_ttl_seconds()))  # S3Storage.url takes an expiry
     token = signing.TimestampSigner(salt=_SALT).sign_object({"n": name, "l": lecture_id})
     return reverse("media:signed_file", args=[token, posixpath.basename(name)])
 

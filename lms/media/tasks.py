@@ -25,7 +25,7 @@ from . import jobs, retention, uploads, worker
     retry_jitter=True,
     max_retries=5,
 )
-def transcode_job(self: Task, job_id: int) -> str | None:
+def transcode_job(self: Task[[int], str | None], job_id: int) -> str | None:
     name = f"{self.request.hostname or socket.gethostname()}:{os.getpid()}"
     job = worker.transcode_run(job_id=job_id, worker=name)
     return job.state if job is not None else None

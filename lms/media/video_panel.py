@@ -95,13 +95,10 @@ def _status(asset: VideoAsset | None, lecture: Lecture) -> dict[str, Any] | None
 def video_panel_context(*, request: HttpRequest, lecture: Lecture) -> dict[str, Any]:
     """For templates/studio/lecture_edit.html's video panel. The caller has checked that the
     user may edit `lecture`."""
-    video = (
-        VideoAsset.objects.select_related("current_version").filter(pk=lecture.video_id).first()  # type: ignore[attr-defined]
-    )
+    assets = VideoAsset.objects.select_related("current_version")
+    video = assets.filter(pk=lecture.video_id).first() if lecture.video_id else None
     pending = (
-        VideoAsset.objects.select_related("current_version")
-        .filter(pk=lecture.pending_video_id)  # type: ignore[attr-defined]
-        .first()
+        assets.filter(pk=lecture.pending_video_id).first() if lecture.pending_video_id else None
     )
     current = _status(video, lecture)
     replacement = _status(pending, lecture)

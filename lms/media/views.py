@@ -2,6 +2,7 @@
 ranges) and the download of a video's uploaded original."""
 
 import re
+from collections.abc import Iterator
 
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -13,6 +14,7 @@ from django.http import (
     HttpResponseForbidden,
     StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -86,7 +88,7 @@ def storyboard(request: HttpRequest, lecture_id: int) -> HttpResponse:
 
 
 @require_GET
-def signed_file(request: HttpRequest, token: str, filename: str) -> HttpResponse:
+def signed_file(request: HttpRequest, token: str, filename: str) -> HttpResponseBase:
     """A media file behind a signed URL (embedded mode), with HTTP byte ranges, which the
     single-file fMP4 renditions need. The signature names the file: no other can be opened."""
     try:
@@ -122,7 +124,7 @@ def signed_file(request: HttpRequest, token: str, filename: str) -> HttpResponse
     handle.seek(start)
     length = end - start + 1
 
-    def chunks():  # type: ignore[no-untyped-def]
+    def chunks() -> Iterator[bytes]:
         remaining = length
         try:
             while remaining > 0:
@@ -154,7 +156,7 @@ def _unsatisfiable(size: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def original_download(request: HttpRequest, asset_id: int) -> HttpResponse:
+def original_download(request: HttpRequest, asset_id: int) -> HttpResponseBase:
     """The file an instructor uploaded, to its lectures' editors and staff, as a download."""
     asset = selectors.access_video(request.user, asset_id=asset_id)  # type: ignore[arg-type]
     if not asset.original:

@@ -9,10 +9,15 @@ list them, tests/lms/core/test_readme_config.py checks it).
 
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+# Django's generic classes (ModelAdmin[Course], ModelForm[Lecture]...) subscriptable at run time,
+# as the type checker (django-stubs) reads them.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 

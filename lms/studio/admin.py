@@ -16,20 +16,20 @@ from lms.studio import services as studio_services
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(admin.ModelAdmin[Category]):
     list_display = ("title", "title_en", "slug", "position")
     list_editable = ("position",)
     search_fields = ("title", "title_en", "slug")
 
 
-class _PositionOptionalForm(forms.ModelForm):  # type: ignore[type-arg]
+class _PositionOptionalForm(forms.ModelForm[Any]):  # for lectures and bundle rows alike
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["position"].required = False
         self.fields["position"].help_text = _("Blank: after the others.")
 
 
-class _AppendingPositionsFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+class _AppendingPositionsFormSet(BaseInlineFormSet[Any, Any, Any]):
     """Rows left without a position go after the numbered ones, in the order they are listed:
     staff put a bundle's courses (or a course's lectures) in order by listing them, and type a
     number only to move one. (Saving renumbers 1, 2, 3... anyway.)"""
@@ -46,7 +46,7 @@ class _AppendingPositionsFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
                 following += 1
 
 
-class LectureInline(admin.TabularInline):
+class LectureInline(admin.TabularInline[Lecture, Course]):
     model = Lecture
     form = _PositionOptionalForm
     formset = _AppendingPositionsFormSet
@@ -58,7 +58,7 @@ class LectureInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(StatusThroughActionsAdmin):
+class CourseAdmin(StatusThroughActionsAdmin[Course]):
     list_display = ("title", "category", "status", "publish_at", "lecture_count", "level")
     list_filter = ("status", "category", "level", "completion_policy", "publish_at")
     search_fields = ("title", "title_en", "slug", "summary", "instructors__email")
@@ -114,7 +114,7 @@ class CourseAdmin(StatusThroughActionsAdmin):
 
 
 @admin.register(Lecture)
-class LectureAdmin(StatusThroughActionsAdmin):
+class LectureAdmin(StatusThroughActionsAdmin[Lecture]):
     list_display = (
         "title",
         "course",
@@ -160,7 +160,7 @@ class LectureAdmin(StatusThroughActionsAdmin):
         return services.lecture_set_status(lecture=obj, status=Status.ARCHIVED)
 
 
-class BundleCourseInline(admin.TabularInline):
+class BundleCourseInline(admin.TabularInline[BundleCourse, Bundle]):
     model = BundleCourse
     form = _PositionOptionalForm
     formset = _AppendingPositionsFormSet
@@ -171,7 +171,7 @@ class BundleCourseInline(admin.TabularInline):
 
 
 @admin.register(Bundle)
-class BundleAdmin(StatusThroughActionsAdmin):
+class BundleAdmin(StatusThroughActionsAdmin[Bundle]):
     list_display = ("title", "slug", "status", "publish_at")
     list_filter = ("status", "publish_at")
     search_fields = ("title", "title_en", "slug")

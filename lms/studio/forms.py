@@ -6,7 +6,7 @@ from lms.catalog.models import Course, Lecture
 from .models import LectureCaption
 
 
-class CourseForm(forms.ModelForm):
+class CourseForm(forms.ModelForm[Course]):
     # `category` is the model's field, not a declared one, so that its label is the model's
     # translated verbose name; Category's Meta already orders by position.
     class Meta:
@@ -15,7 +15,7 @@ class CourseForm(forms.ModelForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 
 
-class LectureForm(forms.ModelForm):
+class LectureForm(forms.ModelForm[Lecture]):
     class Meta:
         model = Lecture
         fields = ("title", "title_en", "description")

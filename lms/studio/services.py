@@ -352,7 +352,7 @@ def go_live_announce_due(*, now: datetime | None = None) -> list[GoLive]:
         try:
             with transaction.atomic():
                 event = GoLive.objects.create(
-                    kind=kind, object_id=item.pk, publish_at=item.publish_at
+                    kind=kind, object_id=item.pk, publish_at=item.publish_at or now
                 )
         except IntegrityError:
             continue  # already announced by an earlier or a concurrent run

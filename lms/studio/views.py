@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -83,7 +84,7 @@ def lecture_create(request: HttpRequest, pk: int) -> HttpResponse:
         lecture = catalog_services.lecture_create(course=course, **form.cleaned_data)
         return redirect("studio:lecture", course_pk=course.pk, pk=lecture.pk)
     for error in form.errors.values():
-        messages.error(request, " ".join(error))
+        messages.error(request, " ".join(str(e) for e in error))
     return redirect("studio:course", pk=course.pk)
 
 
@@ -274,7 +275,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def handout_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def handout_download(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     """A lecture's handout, for those who may watch the lecture, always as a download of the
     type its content was found to be (lms/studio/handouts.py)."""
     attachment = selectors.access_attachment(request.user, attachment_id=attachment_id)  # type: ignore[arg-type]

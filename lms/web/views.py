@@ -21,7 +21,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     context = {
         "continue_watching": (
-            learning_selectors.continue_watching(user=user, limit=3)  # type: ignore[arg-type]
+            learning_selectors.continue_watching(user=user, limit=3)
             if user.is_authenticated
             else []
         ),
@@ -55,10 +55,10 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
     certificate = None
     if request.user.is_authenticated:
         # The learning service completes courses without signals: catch up here (cheap).
-        certificates_issue_for(user=request.user)  # type: ignore[arg-type]
-        certificate = certificate_selectors.certificates_valid_by_course(
-            user=request.user  # type: ignore[arg-type]
-        ).get(course.pk)
+        certificates_issue_for(user=request.user)
+        certificate = certificate_selectors.certificates_valid_by_course(user=request.user).get(
+            course.pk
+        )
     context = {
         "course": course,
         "lectures": lectures,
