@@ -42,6 +42,8 @@ def post_allowance_take(*, member: User) -> None:
                 code="rate_limited",
                 extra={"retry_after": retry_after},
             )
+    # Two posts at the same instant may both pass a check at most - 1: a limit against floods,
+    # not an exact quota.
     for window, _most in windows:
         key = _key(member.pk, window)
         cache.add(key, 0, timeout=window)
@@ -49,3 +51,6 @@ def post_allowance_take(*, member: User) -> None:
             cache.incr(key)
         except ValueError:  # expired between add and incr
             cache.set(key, 1, timeout=window)
+        # The database cache's `incr` sets the default expiry (5 minutes): give the window's
+        # back. Longer than the rest of the window is harmless, the window is in the key.
+        cache.touch(key, timeout=window)
