@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
 from lms.catalog.models import Course, Lecture, visible_q
-from lms.catalog.selectors import can_edit_course, course_list_editable
+from lms.catalog.selectors import course_list_editable
 from lms.core.errors import NotFound
 from lms.learning.selectors import access_lecture
 
@@ -95,8 +95,6 @@ class LectureQna:
 
     lecture: Lecture
     questions: list[Question] = field(default_factory=list)
-    # The member may answer as the course's instructor (their answers count as answered).
-    is_instructor: bool = False
     can_hide: bool = False
 
 
@@ -117,7 +115,6 @@ def lecture_qna(*, user: User, lecture: Lecture) -> LectureQna:
     return LectureQna(
         lecture=lecture,
         questions=list(question_list_for_lecture(lecture=lecture)),
-        is_instructor=can_edit_course(user, lecture.course),
         can_hide=user.is_staff,
     )
 

@@ -105,7 +105,7 @@ def test_the_lecture_list_reads_in_a_bounded_number_of_queries(
         q = services.question_ask(member=UserFactory(), lecture=lecture, body=f"질문 {n}")
         services.answer_post(member=teacher, question=q, body="답")
         services.answer_post(member=UserFactory(), question=q, body="회원 답")
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(3):
         qna = selectors.lecture_qna(user=asker, lecture=lecture)
         assert len(qna.questions) == 5
         assert all(q.answered for q in qna.questions)
