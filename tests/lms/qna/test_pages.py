@@ -195,3 +195,31 @@ def test_the_preferences_page_lists_the_new_kinds(asker):
     page = login(asker).get("/my/notifications/").content.decode()
     for label in ("내 질문에 달린 답변", "내 강좌 승인", "내 강좌 보완 요청"):
         assert label in page
+
+
+def test_an_answer_is_edited_by_its_author_and_hidden_by_staff_from_the_page(
+    question, teacher, staff
+):
+    answer = services.answer_post(member=teacher, question=question, body="첫 답변")
+    login(teacher).post(f"/qna/answers/{answer.pk}/edit/", {"body": "고친 답변"})
+    login(UserFactory()).post(f"/qna/answers/{answer.pk}/edit/", {"body": "남이 고침"})
+    answer.refresh_from_db()
+    assert answer.body == "고친 답변"
+    assert Revision.objects.get(answer=answer).body == "첫 답변"
+    login(staff).post(f"/qna/answers/{answer.pk}/hide/", {"reason": "잘못된 안내"})
+    page = login(UserFactory()).get(PAGE).content.decode()
+    assert "운영자가 숨긴 글입니다 (사유: 잘못된 안내)" in page
+    assert "고친 답변" not in page
+
+
+def test_answering_a_question_on_a_lecture_the_member_cannot_see_is_a_404(course, teacher):
+    draft = LectureFactory(course=course, position=2, status=Status.DRAFT)
+    question = services.question_ask(member=teacher, lecture=draft, body="미리 보기 질문")
+    other = login(UserFactory())
+    assert other.post(f"/qna/questions/{question.pk}/answers/", {"body": "답"}).status_code == 404
+    assert other.post(f"/qna/questions/{question.pk}/edit/", {"body": "x"}).status_code == 404
+    assert not question.answers.exists()
+
+
+def test_the_forms_take_only_posts(question, asker):
+    assert login(asker).get(f"/qna/questions/{question.pk}/answers/").status_code == 405
