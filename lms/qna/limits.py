@@ -33,12 +33,18 @@ def post_allowance_take(*, member: User) -> None:
         used = cache.get(_key(member.pk, window), 0)
         if used >= most:
             retry_after = window - int(time.time() % window)
-            raise TooManyPosts(
-                _(
+            if retry_after > 3600:
+                message = _(
+                    "You have posted the %(n)d posts a day allows. You can post again in "
+                    "about %(hours)d hours."
+                ) % {"n": most, "hours": round(retry_after / 3600)}
+            else:
+                message = _(
                     "You have posted %(n)d times in a short while. Please wait a little "
                     "(about %(minutes)d minutes) before posting again."
-                )
-                % {"n": most, "minutes": max(1, round(retry_after / 60))},
+                ) % {"n": most, "minutes": max(1, round(retry_after / 60))}
+            raise TooManyPosts(
+                message,
                 code="rate_limited",
                 extra={"retry_after": retry_after},
             )

@@ -47,6 +47,9 @@ def test_the_window_passes_but_the_day_still_counts(lecture, asker):
         with time_machine.travel(start.replace(minute=block * 10 + 1), tick=False):
             for n in range(10):
                 services.question_ask(member=asker, lecture=lecture, body=f"{block}-{n}")
-    with time_machine.travel(start.replace(hour=1), tick=False), pytest.raises(TooManyPosts):
+    with time_machine.travel(start.replace(hour=1), tick=False), pytest.raises(TooManyPosts) as e:
         services.question_ask(member=asker, lecture=lecture, body="쉰한 번째")
+    assert e.value.message == (
+        "하루에 올릴 수 있는 글 50개를 모두 올리셨습니다. 약 23시간 뒤에 다시 올릴 수 있습니다."
+    )
     assert Question.objects.count() == 50
