@@ -223,3 +223,23 @@ def test_answering_a_question_on_a_lecture_the_member_cannot_see_is_a_404(course
 
 def test_the_forms_take_only_posts(question, asker):
     assert login(asker).get(f"/qna/questions/{question.pk}/answers/").status_code == 405
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        "/qna/lectures/{}/questions/",
+        "/qna/questions/{}/answers/",
+        "/qna/questions/{}/edit/",
+        "/qna/questions/{}/hide/",
+        "/qna/answers/{}/edit/",
+        "/qna/answers/{}/accept/",
+        "/qna/answers/{}/hide/",
+    ],
+)
+@pytest.mark.parametrize("number", ["99999999999999999999", str(2**63 - 1), "0"])
+def test_unknown_and_out_of_range_ids_are_404s(staff, route, number):
+    client = Client(raise_request_exception=True)
+    client.force_login(staff)
+    response = client.post(route.format(number), {"body": "답", "reason": "사유"})
+    assert response.status_code == 404
