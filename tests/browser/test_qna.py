@@ -97,3 +97,32 @@ def test_a_member_asks_at_a_moment_and_the_instructor_answers(
     expect(page.locator(".accepted-badge")).to_have_text("도움이 된 답변")
     shot(page, "accepted")
     assert_no_violation(page, violations)
+
+
+def test_staff_hide_a_post_and_members_see_the_reason(
+    browser: Browser, live_server, member_page: Page, watch_lecture, eager_tasks
+):
+    from lms.qna import services
+    from tests.factories import UserFactory
+
+    services.question_ask(
+        member=UserFactory(),
+        lecture=watch_lecture,
+        body="할인 쿠폰 팝니다 https://spam.example.com",
+    )
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    context = signed_in_context(browser, live_server.url, staff)
+    staff_page = context.new_page()
+    staff_page.goto(URL)
+    question = staff_page.locator("li.question").first
+    question.get_by_text("숨기기 (운영자)").click()
+    question.get_by_label("사유").fill("광고성 글")
+    question.get_by_role("button", name="숨기기", exact=True).click()
+    expect(staff_page.get_by_text("글을 숨겼습니다.")).to_be_visible()
+    close_quietly(context)
+
+    member_page.goto(URL)
+    hidden = member_page.locator("li.question").first
+    expect(hidden).to_have_text("운영자가 숨긴 글입니다 (사유: 광고성 글)")
+    expect(member_page.get_by_text("할인 쿠폰")).to_have_count(0)
+    shot(member_page, "hidden")
