@@ -52,6 +52,7 @@ urlpatterns = [
     ),
     path("csp-report/", core_views.csp_report, name="csp-report"),
     path("studio/", include("lms.studio.urls")),
+    path("qna/", include("lms.qna.urls")),
     path("play/", include("lms.media.urls")),
     path("handouts/<id:attachment_id>/", studio_views.handout_download, name="handout_download"),
     path("", include("lms.certificates.urls")),

@@ -200,6 +200,9 @@ class NotificationKind(models.TextChoices):
     EVENT_CANCELLED = "event_cancelled", _("Lecture cancelled")
     RECORDING_PUBLISHED = "recording_published", _("Recording published")
     ANNOUNCEMENT = "announcement", _("Announcement")
+    ANSWER_POSTED = "answer_posted", _("An answer to my question")
+    COURSE_APPROVED = "course_approved", _("My course approved")
+    COURSE_SENT_BACK = "course_sent_back", _("My course sent back for changes")
 
 
 class Notification(models.Model):

@@ -6,6 +6,7 @@ no change anywhere else. Delivery runs in a task after the transaction commits a
 `NotificationDelivery` per channel, so running it twice sends nothing twice.
 """
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -42,8 +43,13 @@ EMAIL_DEFAULTS: dict[str, bool] = {kind: True for kind in NotificationKind.value
 
 
 def _texts(
-    kind: str, event: WeeklyLecture | None, until: datetime | None = None
+    kind: str,
+    event: WeeklyLecture | None,
+    until: datetime | None = None,
+    params: Mapping[str, str] | None = None,
 ) -> tuple[str, str]:
+    """The kind's Korean subject and text; `params` fill what is not an event's (the lecture
+    of a question, who answered, a course, the reviewer's comment)."""
     title = event.title if event else ""
     when = korean_datetime(event.starts_at) if event else ""
     until_text = korean_datetime(until) if until else ""
@@ -83,9 +89,31 @@ def _texts(
             _("Recording available: %(title)s"),
             _("The recording of %(title)s can now be watched."),
         ),
+        "answer_posted": (
+            _("Your question has an answer: %(lecture)s"),
+            _("%(author)s answered your question on %(lecture)s."),
+        ),
+        "course_approved": (
+            _("Course approved: %(course)s"),
+            _("“%(course)s” has been approved. %(comment)s"),
+        ),
+        "course_sent_back": (
+            _("Course sent back for changes: %(course)s"),
+            _("“%(course)s” has been sent back for changes. The reviewer wrote: %(comment)s"),
+        ),
     }
     subject, body = texts.get(kind, ("%(title)s", ""))
-    return subject % {"title": title}, body % {"title": title, "when": when, "until": until_text}
+    values = {
+        "title": title,
+        "when": when,
+        "until": until_text,
+        "lecture": "",
+        "author": "",
+        "course": "",
+        "comment": "",
+    }
+    values.update(params or {})
+    return subject % values, (body % values).strip()
 
 
 def notify(
@@ -98,14 +126,15 @@ def notify(
     body: str = "",
     url: str = "",
     until: datetime | None = None,
+    params: Mapping[str, str] | None = None,
 ) -> Notification | None:
     """Tell `member` once per `dedupe` key; returns None when that was already done.
 
     Texts are written in Korean (the members' language) unless given; `until` is the end of
-    an offer.
+    an offer; `params` fill the kind's text (see `_texts`).
     """
     with translation.override(settings.LANGUAGE_CODE):
-        default_title, default_body = _texts(kind, event, until)
+        default_title, default_body = _texts(kind, event, until, params)
     if event is not None and not url:
         url = reverse("community:event_detail", args=[event.slug])
     try:

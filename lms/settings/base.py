@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "lms.certificates",
     "lms.web",
     "lms.demo",
+    "lms.qna",
 ]
 
 MIDDLEWARE = [
@@ -506,3 +507,5 @@ CELERY_BEAT_SCHEDULE["community-recordings-announce"] = {
 }
 # At most this many e-mails an hour to one member about one source (a lecture, or a kind).
 NOTIFICATION_PER_SOURCE_HOURLY = env.int("NOTIFICATION_PER_SOURCE_HOURLY", default=5)
+# Questions and answers one member may post: (window in seconds, most posts in it).
+QNA_POST_LIMITS = [(600, 10), (86_400, 50)]

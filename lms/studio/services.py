@@ -11,12 +11,15 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
 from lms.catalog import services as catalog_services
 from lms.catalog.models import Bundle, Course, Lecture, Status, visible_q
+from lms.community.models import NotificationKind
+from lms.community.notifications import notify
 from lms.core.errors import AppError
 
 from . import handouts
@@ -268,6 +271,24 @@ def snapshot_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> li
     return changes
 
 
+def _tell_instructors(review: CourseReview) -> None:
+    """Tell the course's instructors of a review decision, once per decision (`notify`)."""
+    course = review.course
+    kind = (
+        NotificationKind.COURSE_SENT_BACK
+        if review.kind == CourseReview.Kind.SENT_BACK
+        else NotificationKind.COURSE_APPROVED
+    )
+    for instructor in course.instructors.order_by("pk"):
+        notify(
+            member=instructor,
+            kind=kind,
+            dedupe=f"{kind}:{review.pk}",
+            url=reverse("studio:course", args=[course.pk]),
+            params={"course": course.title, "comment": review.comment},
+        )
+
+
 @transaction.atomic
 def course_review_submit(*, course: Course, by: User) -> CourseReview:
     course = catalog_services.course_submit_for_review(course=course)
@@ -282,13 +303,15 @@ def course_review_approve(
 ) -> CourseReview:
     """Publish now or at `publish_at`; blockers refuse and change nothing."""
     course = catalog_services.course_publish(course=course, publish_at=publish_at)
-    return CourseReview.objects.create(
+    review = CourseReview.objects.create(
         course=course,
         kind=CourseReview.Kind.APPROVED,
         by=reviewer,
         comment=comment,
         snapshot=course_snapshot(course),
     )
+    _tell_instructors(review)
+    return review
 
 
 @transaction.atomic
@@ -306,13 +329,14 @@ def bundle_review_publish(
     bundle = catalog_services.bundle_publish(bundle=bundle, publish_at=publish_at)
     for course in in_review:
         course.refresh_from_db()
-        CourseReview.objects.create(
+        review = CourseReview.objects.create(
             course=course,
             kind=CourseReview.Kind.APPROVED,
             by=reviewer,
             comment=_("Published with the bundle “%(bundle)s”.") % {"bundle": bundle.title},
             snapshot=course_snapshot(course),
         )
+        _tell_instructors(review)
     return bundle
 
 
@@ -323,13 +347,15 @@ def course_review_send_back(*, course: Course, reviewer: User, comment: str) -> 
     if course.status != Status.IN_REVIEW:
         raise AppError(_("Only a course in review can be sent back."), code="invalid_transition")
     course = catalog_services.course_set_status(course=course, status=Status.DRAFT)
-    return CourseReview.objects.create(
+    review = CourseReview.objects.create(
         course=course,
         kind=CourseReview.Kind.SENT_BACK,
         by=reviewer,
         comment=comment,
         snapshot=course_snapshot(course),
     )
+    _tell_instructors(review)
+    return review
 
 
 def go_live_announce_due(*, now: datetime | None = None) -> list[GoLive]:

@@ -8,6 +8,7 @@ lecture = "courses/<id:course_pk>/lectures/<id:pk>/"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("questions/", views.questions_awaiting, name="questions_awaiting"),
     path("courses/new/", views.course_create, name="course_create"),
     path("courses/<id:pk>/", views.course_edit, name="course"),
     path("courses/<id:pk>/submit/", views.course_submit, name="course_submit"),

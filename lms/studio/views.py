@@ -15,6 +15,7 @@ from lms.core.errors import AppError
 from lms.core.web import add_app_error, instructor_required, staff_required
 from lms.media.files import stored_file_response
 from lms.media.video_panel import video_panel_context
+from lms.qna import selectors as qna_selectors
 
 from . import handouts, selectors, services
 from .forms import (
@@ -33,6 +34,13 @@ from .models import LectureAttachment, LectureChapter
 def home(request: HttpRequest) -> HttpResponse:
     courses = catalog_selectors.course_list_editable(request.user)  # type: ignore[arg-type]
     return render(request, "studio/home.html", {"courses": courses})
+
+
+@instructor_required
+def questions_awaiting(request: HttpRequest) -> HttpResponse:
+    """답변을 기다리는 질문: unanswered questions in the courses the instructor edits."""
+    questions = qna_selectors.question_list_awaiting_answer(user=request.user)  # type: ignore[arg-type]
+    return render(request, "studio/questions_awaiting.html", {"questions": questions})
 
 
 @instructor_required

@@ -10,6 +10,7 @@ from lms.certificates import selectors as certificate_selectors
 from lms.certificates.services import certificates_issue_for
 from lms.community.selectors import announcement_latest, weekly_lecture_upcoming
 from lms.learning import selectors as learning_selectors
+from lms.qna import selectors as qna_selectors
 
 from .player import lecture_page_context
 
@@ -64,6 +65,7 @@ def course_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "lectures": lectures,
         "total_seconds": sum(lecture.duration_seconds for lecture in lectures),
         "certificate": certificate,
+        "answered_questions": qna_selectors.course_answered_question_count(course=course),
     }
     return render(request, "catalog/course_detail.html", context)
 
@@ -93,6 +95,7 @@ def lecture_detail(request: HttpRequest, slug: str, position: int) -> HttpRespon
     if lecture is None:
         raise Http404
     context = lecture_page_context(user=request.user, course=course, lecture=lecture)  # type: ignore[arg-type]
+    context["qna"] = qna_selectors.lecture_qna(user=request.user, lecture=lecture)  # type: ignore[arg-type]
     return render(request, "catalog/lecture_detail.html", context)
 
 

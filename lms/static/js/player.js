@@ -175,6 +175,13 @@ function setupChapters() {
       video.play().catch(() => {});
     });
   }
+  // Other parts of the page (the questions' moments, js/qna.js) ask for a seek this way.
+  document.addEventListener("lms:seek", (event) => {
+    const seconds = Number(event.detail?.seconds);
+    if (!Number.isFinite(seconds)) return;
+    video.currentTime = Math.min(Math.max(0, seconds), video.duration || seconds);
+    video.play().catch(() => {});
+  });
 }
 
 function toggleFullscreen() {
