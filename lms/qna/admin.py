@@ -1,6 +1,8 @@
 """Staff read every post here, hidden ones too. Hiding and showing again go through the
 services (`post_hide`, `post_unhide`); the text and the hide fields are not edited here."""
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
@@ -25,7 +27,7 @@ POST_FIELDS = (
 )
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(admin.TabularInline[Revision, Any]):  # under questions and answers
     model = Revision
     fields = ("created_at", "body")
     readonly_fields = fields
@@ -36,7 +38,7 @@ class RevisionInline(admin.TabularInline):
         return False
 
 
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(admin.ModelAdmin[Any]):  # the base of QuestionAdmin and AnswerAdmin
     actions = ("hide", "unhide")
     list_filter = ("hidden_at",)
     search_fields = ("body",)

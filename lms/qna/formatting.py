@@ -99,4 +99,4 @@ def post_html(body: str) -> SafeString:
     text = body.replace("\r\n", "\n").replace("\r", "\n")
     html = _urlize(text, trim_url_limit=LINK_TEXT_LIMIT, autoescape=True)
     # Safe: the urlizer escaped every word it did not make into a link or a button.
-    return mark_safe(html.replace("\n", "<br>\n"))  # noqa: S308
+    return mark_safe(str(html).replace("\n", "<br>\n"))  # noqa: S308

@@ -101,7 +101,7 @@ def _post_edit(*, member: User, post: Post, body: str) -> None:
     post.full_clean()
     if isinstance(post, Question):
         Revision.objects.create(question=post, body=previous)
-    else:
+    elif isinstance(post, Answer):
         Revision.objects.create(answer=post, body=previous)
     post.save(update_fields=["body", "edited_at", "updated_at"])
 

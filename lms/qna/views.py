@@ -35,7 +35,7 @@ def _too_many(request: HttpRequest, error: TooManyPosts, back: str) -> HttpRespo
 def _form_errors(request: HttpRequest, form: PostForm | HideForm) -> None:
     for errors in form.errors.values():
         for error in errors:
-            messages.error(request, error)
+            messages.error(request, str(error))
 
 
 def _user(request: HttpRequest) -> User:
