@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -11,22 +11,23 @@ from lms.core.web import add_app_error, staff_required
 from . import selectors, services
 from .forms import DecisionForm, InstructorApplicationForm
 from .models import InstructorApplication
+from .requests import MemberRequest
 
 
 @login_required
-def teach(request: HttpRequest) -> HttpResponse:
+def teach(request: MemberRequest) -> HttpResponse:
     """The member's page about teaching: apply, or see where the application stands."""
-    applications = selectors.instructor_application_list_for(request.user)  # type: ignore[arg-type]
+    applications = selectors.instructor_application_list_for(request.user)
     return render(request, "accounts/teach.html", {"applications": applications})
 
 
 @login_required
-def apply(request: HttpRequest) -> HttpResponse:
+def apply(request: MemberRequest) -> HttpResponse:
     form = InstructorApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             services.instructor_application_submit(
-                applicant=request.user,  # type: ignore[arg-type]
+                applicant=request.user,
                 **form.cleaned_data,
             )
         except AppError as exc:
@@ -38,7 +39,7 @@ def apply(request: HttpRequest) -> HttpResponse:
 
 
 @staff_required
-def application_queue(request: HttpRequest) -> HttpResponse:
+def application_queue(request: MemberRequest) -> HttpResponse:
     pending = selectors.instructor_application_list_pending()
     return render(
         request, "accounts/application_queue.html", {"pending": pending, "form": DecisionForm()}
@@ -47,7 +48,7 @@ def application_queue(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def application_decide(request: MemberRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(InstructorApplication, pk=pk)
     form = DecisionForm(request.POST)
     if not form.is_valid():
@@ -61,7 +62,7 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         action(
             application=application,
-            decided_by=request.user,  # type: ignore[arg-type]
+            decided_by=request.user,
             message=form.cleaned_data["message"],
         )
     except AppError as exc:

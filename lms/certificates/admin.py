@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lms.accounts.requests import MemberRequest
 from lms.core.errors import AppError
 
 from . import services
@@ -115,7 +116,7 @@ class CertificateAdmin(admin.ModelAdmin[Certificate]):
         return queryset & register_list(search=search_term), False
 
     @admin.action(description=_("Export the selected certificates (CSV)"))
-    def export_csv(self, request: HttpRequest, queryset: QuerySet[Certificate]) -> HttpResponse:
+    def export_csv(self, request: MemberRequest, queryset: QuerySet[Certificate]) -> HttpResponse:
         response = HttpResponse(register_csv(queryset), content_type="text/csv; charset=utf-8")
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="certificates-{stamp}.csv"'
@@ -156,9 +157,11 @@ class CertificateAdmin(admin.ModelAdmin[Certificate]):
         return TemplateResponse(request, "admin/certificates/reason.html", context)
 
     @admin.action(description=_("Revoke the selected certificates"))
-    def revoke(self, request: HttpRequest, queryset: QuerySet[Certificate]) -> HttpResponse | None:
+    def revoke(
+        self, request: MemberRequest, queryset: QuerySet[Certificate]
+    ) -> HttpResponse | None:
         def run(certificate: Certificate, reason: str) -> int:
-            services.certificate_revoke(certificate=certificate, by=request.user, reason=reason)  # type: ignore[arg-type]
+            services.certificate_revoke(certificate=certificate, by=request.user, reason=reason)
             return 1
 
         return self._with_reason(
@@ -167,7 +170,7 @@ class CertificateAdmin(admin.ModelAdmin[Certificate]):
 
     @admin.action(description=_("Invalidate the completion (resets progress, revokes)"))
     def invalidate_completion(
-        self, request: HttpRequest, queryset: QuerySet[Certificate]
+        self, request: MemberRequest, queryset: QuerySet[Certificate]
     ) -> HttpResponse | None:
         def run(certificate: Certificate, reason: str) -> int:
             if certificate.course is None or certificate.user is None:
@@ -178,7 +181,7 @@ class CertificateAdmin(admin.ModelAdmin[Certificate]):
             return services.completion_invalidate(
                 user=certificate.user,
                 course=certificate.course,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
                 reason=reason,
             )
 

@@ -15,6 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from lms.accounts import services as account_services
+from lms.accounts.requests import MemberRequest
 from lms.community import selectors as community_selectors
 from lms.core.errors import AppError
 from lms.core.web import add_app_error
@@ -70,10 +71,10 @@ def verify_url(request: HttpRequest, code: str) -> str:
 
 @login_required
 @require_GET
-def certificate_download(request: HttpRequest, code: str) -> HttpResponse:
+def certificate_download(request: MemberRequest, code: str) -> HttpResponse:
     """The member's certificate as a PDF (Korean; `?lang=en` for English). A revoked
     certificate is not served."""
-    certificate = selectors.access_certificate_file(user=request.user, code=code)  # type: ignore[arg-type]
+    certificate = selectors.access_certificate_file(user=request.user, code=code)
     if not certificate.is_valid:
         return render(
             request,
@@ -93,18 +94,18 @@ def certificate_download(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def my_certificates(request: HttpRequest) -> HttpResponse:
-    certificates = selectors.certificates_of(user=request.user)  # type: ignore[arg-type]
+def my_certificates(request: MemberRequest) -> HttpResponse:
+    certificates = selectors.certificates_of(user=request.user)
     return render(request, "certificates/mine.html", {"certificates": certificates})
 
 
 @login_required
-def profile_edit(request: HttpRequest) -> HttpResponse:
+def profile_edit(request: MemberRequest) -> HttpResponse:
     user = request.user
-    form = ProfileForm(request.POST or None, user=user)  # type: ignore[arg-type]
+    form = ProfileForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
-            account_services.profile_update(user=user, **form.cleaned_data)  # type: ignore[arg-type]
+            account_services.profile_update(user=user, **form.cleaned_data)
         except AppError as error:
             add_app_error(form, error)
         else:

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from lms.accounts.requests import MemberRequest
 from lms.catalog.models import Status
 from lms.core.admin import StatusThroughActionsAdmin
 from lms.core.errors import AppError
@@ -32,7 +33,7 @@ class EventSeriesAdmin(admin.ModelAdmin[EventSeries]):
     formfield_overrides = URL_HTTPS
 
     @admin.action(description=_("Make the weeks of the next 12 weeks"))
-    def plan_weeks(self, request: HttpRequest, queryset: QuerySet[EventSeries]) -> None:
+    def plan_weeks(self, request: MemberRequest, queryset: QuerySet[EventSeries]) -> None:
         until = timezone.localdate() + timedelta(weeks=PLAN_WEEKS)
         made = sum(len(services.series_plan(series=s, until=until)) for s in queryset)
         self.message_user(request, _("%(n)d lectures made.") % {"n": made})
@@ -88,14 +89,14 @@ class WeeklyLectureAdmin(StatusThroughActionsAdmin[WeeklyLecture]):
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Cancel the selected lectures (registrants are told)"))
-    def cancel_lectures(self, request: HttpRequest, queryset: QuerySet[WeeklyLecture]) -> None:
+    def cancel_lectures(self, request: MemberRequest, queryset: QuerySet[WeeklyLecture]) -> None:
         for event in queryset:
             services.event_cancel(event=event)
         self.message_user(request, _("Cancelled."))
 
     @admin.action(description=_("Make the recording's lecture in the 주간 특강 course"))
     def make_recording_lecture(
-        self, request: HttpRequest, queryset: QuerySet[WeeklyLecture]
+        self, request: MemberRequest, queryset: QuerySet[WeeklyLecture]
     ) -> None:
         for event in queryset:
             lecture = services.event_recording_create(event=event)
@@ -125,7 +126,7 @@ class AnnouncementAdmin(admin.ModelAdmin[Announcement]):
         super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Publish (members who chose it get an e-mail)"))
-    def publish(self, request: HttpRequest, queryset: QuerySet[Announcement]) -> None:
+    def publish(self, request: MemberRequest, queryset: QuerySet[Announcement]) -> None:
         for announcement in queryset:
             services.announcement_publish(announcement=announcement)
         self.message_user(request, _("Published."))

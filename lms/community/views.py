@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lms.accounts.requests import MemberRequest
 from lms.core.dates import korean_datetime
 from lms.core.errors import AppError
 from lms.core.web import staff_required
@@ -73,19 +74,19 @@ def _act(request: HttpRequest, slug: str, action: Any, success: str) -> HttpResp
 
 @login_required
 @require_POST
-def event_register(request: HttpRequest, slug: str) -> HttpResponse:
+def event_register(request: MemberRequest, slug: str) -> HttpResponse:
     return _act(request, slug, services.registration_register, _("You are registered."))
 
 
 @login_required
 @require_POST
-def event_cancel(request: HttpRequest, slug: str) -> HttpResponse:
+def event_cancel(request: MemberRequest, slug: str) -> HttpResponse:
     return _act(request, slug, services.registration_cancel, _("Your registration is cancelled."))
 
 
 @login_required
 @require_POST
-def offer_accept(request: HttpRequest, slug: str) -> HttpResponse:
+def offer_accept(request: MemberRequest, slug: str) -> HttpResponse:
     return _act(request, slug, services.offer_accept, _("The place is yours: you are registered."))
 
 
@@ -115,21 +116,21 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @login_required
-def calendar_settings(request: HttpRequest) -> HttpResponse:
+def calendar_settings(request: MemberRequest) -> HttpResponse:
     if request.method == "POST":
-        services.calendar_feed_reset(member=request.user)  # type: ignore[arg-type]
+        services.calendar_feed_reset(member=request.user)
         messages.success(
             request, _("A new calendar address is ready; the old one stopped working.")
         )
         return redirect("community:calendar_settings")
-    feed = services.calendar_feed_get_or_create(member=request.user)  # type: ignore[arg-type]
+    feed = services.calendar_feed_get_or_create(member=request.user)
     url = request.build_absolute_uri(reverse("community:calendar_feed", args=[feed.token]))
     return render(request, "community/calendar_settings.html", {"feed_url": url})
 
 
 @staff_required
-def event_registrations(request: HttpRequest, slug: str) -> HttpResponse:
-    event = selectors.access_event(request.user, slug)  # type: ignore[arg-type]
+def event_registrations(request: MemberRequest, slug: str) -> HttpResponse:
+    event = selectors.access_event(request.user, slug)
     if request.method == "POST":
         registration = get_object_or_404(Registration, event=event, pk=request.POST.get("id"))
         try:
@@ -144,9 +145,9 @@ def event_registrations(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @staff_required
-def event_registrations_csv(request: HttpRequest, slug: str) -> HttpResponse:
+def event_registrations_csv(request: MemberRequest, slug: str) -> HttpResponse:
     """The list for Korean Excel: UTF-8 with a byte-order mark, or Excel reads it as CP949."""
-    event = selectors.access_event(request.user, slug)  # type: ignore[arg-type]
+    event = selectors.access_event(request.user, slug)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_("Name"), _("E-mail"), _("State"), _("Registered at"), _("Attended")])
@@ -166,36 +167,36 @@ def event_registrations_csv(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-def notification_list(request: HttpRequest) -> HttpResponse:
+def notification_list(request: MemberRequest) -> HttpResponse:
     member = request.user
     if request.method == "POST":
-        services.notifications_mark_read(member=member)  # type: ignore[arg-type]
+        services.notifications_mark_read(member=member)
         return redirect("community:notification_list")
-    items = selectors.notification_list(member)  # type: ignore[arg-type]
+    items = selectors.notification_list(member)
     return render(request, "community/notification_list.html", {"notifications": items})
 
 
 @login_required
-def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+def notification_open(request: MemberRequest, pk: int) -> HttpResponse:
     """Follow a notification's link, marking it read on the way (the member's own only)."""
     notification = get_object_or_404(Notification, pk=pk, member=request.user)
-    services.notifications_mark_read(member=request.user, notification_ids=[notification.pk])  # type: ignore[arg-type]
+    services.notifications_mark_read(member=request.user, notification_ids=[notification.pk])
     return redirect(notification.url or "community:notification_list")
 
 
 @login_required
-def notification_settings(request: HttpRequest) -> HttpResponse:
+def notification_settings(request: MemberRequest) -> HttpResponse:
     member = request.user
     if request.method == "POST":
         for kind in NotificationKind.values:
             services.notification_preference_set(
-                member=member,  # type: ignore[arg-type]
+                member=member,
                 kind=kind,
                 enabled=request.POST.get(kind) == "on",
             )
         messages.success(request, _("Your e-mail choices are saved."))
         return redirect("community:notification_settings")
-    chosen = selectors.notification_choices(member)  # type: ignore[arg-type]
+    chosen = selectors.notification_choices(member)
     kinds = [
         (kind, label, chosen.get(kind, notifications.EMAIL_DEFAULTS.get(kind, True)))
         for kind, label in NotificationKind.choices

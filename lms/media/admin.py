@@ -11,6 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from lms.accounts.models import User
+from lms.accounts.requests import MemberRequest
 from lms.core.admin import admin_run_each
 
 from . import assets, jobs, selectors
@@ -142,7 +143,7 @@ class VideoAssetAdmin(admin.ModelAdmin[VideoAsset]):
         return f"{minutes}:{seconds:02d}"
 
     @admin.action(description=_("Encode again (new version)"))
-    def reencode(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
+    def reencode(self, request: MemberRequest, queryset: QuerySet[VideoAsset]) -> None:
         admin_run_each(
             request,
             queryset,
@@ -151,7 +152,7 @@ class VideoAssetAdmin(admin.ModelAdmin[VideoAsset]):
         )
 
     @admin.action(description=_("Cancel the running encode"))
-    def cancel_active(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
+    def cancel_active(self, request: MemberRequest, queryset: QuerySet[VideoAsset]) -> None:
         active = [job for a in queryset if (job := selectors.transcode_job_active(asset=a))]
         admin_run_each(
             request,
@@ -161,7 +162,7 @@ class VideoAssetAdmin(admin.ModelAdmin[VideoAsset]):
         )
 
     @admin.action(description=_("Retry the failed encode"))
-    def retry_last(self, request: HttpRequest, queryset: QuerySet[VideoAsset]) -> None:
+    def retry_last(self, request: MemberRequest, queryset: QuerySet[VideoAsset]) -> None:
         latest = [job for a in queryset if (job := selectors.transcode_job_latest(asset=a))]
         admin_run_each(
             request,
@@ -230,7 +231,7 @@ class TranscodeJobAdmin(admin.ModelAdmin[TranscodeJob]):
         return format_html("<pre>{}</pre>", shlex.join(job.argv))
 
     @admin.action(description=_("Cancel"))
-    def cancel(self, request: HttpRequest, queryset: QuerySet[TranscodeJob]) -> None:
+    def cancel(self, request: MemberRequest, queryset: QuerySet[TranscodeJob]) -> None:
         admin_run_each(
             request,
             queryset,
@@ -239,7 +240,7 @@ class TranscodeJobAdmin(admin.ModelAdmin[TranscodeJob]):
         )
 
     @admin.action(description=_("Retry"))
-    def retry(self, request: HttpRequest, queryset: QuerySet[TranscodeJob]) -> None:
+    def retry(self, request: MemberRequest, queryset: QuerySet[TranscodeJob]) -> None:
         admin_run_each(
             request,
             queryset,

@@ -18,6 +18,8 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from lms.accounts.requests import MemberRequest
+
 from . import playback, selectors
 from .files import stored_file_response
 from .models import VideoVersion
@@ -38,7 +40,7 @@ def _playlist(text: str) -> HttpResponse:
 
 @require_GET
 @login_required
-def master(request: HttpRequest, lecture_id: int) -> HttpResponse:
+def master(request: MemberRequest, lecture_id: int) -> HttpResponse:
     lecture = selectors.access_lecture_playback(request.user, lecture_id=lecture_id)
     version = lecture.video.current_version  # type: ignore[union-attr]
     return _playlist(playback.master_playlist(lecture=lecture, version=version))  # type: ignore[arg-type]
@@ -46,7 +48,7 @@ def master(request: HttpRequest, lecture_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def playlist(request: HttpRequest, lecture_id: int, version_id: int, path: str) -> HttpResponse:
+def playlist(request: MemberRequest, lecture_id: int, version_id: int, path: str) -> HttpResponse:
     lecture = selectors.access_lecture_playback(request.user, lecture_id=lecture_id)
     # Any ready version of the lecture's video whose files are still there: a member in the
     # middle of watching keeps the version they started with when a re-encode switches the
@@ -66,7 +68,7 @@ def playlist(request: HttpRequest, lecture_id: int, version_id: int, path: str) 
 
 @require_GET
 @login_required
-def caption_playlist(request: HttpRequest, lecture_id: int, language: str) -> HttpResponse:
+def caption_playlist(request: MemberRequest, lecture_id: int, language: str) -> HttpResponse:
     lecture = selectors.access_lecture_playback(request.user, lecture_id=lecture_id)
     caption = lecture.captions.filter(language=language).first()
     if caption is None:
@@ -76,7 +78,7 @@ def caption_playlist(request: HttpRequest, lecture_id: int, language: str) -> Ht
 
 @require_GET
 @login_required
-def storyboard(request: HttpRequest, lecture_id: int) -> HttpResponse:
+def storyboard(request: MemberRequest, lecture_id: int) -> HttpResponse:
     lecture = selectors.access_lecture_playback(request.user, lecture_id=lecture_id)
     version = lecture.video.current_version  # type: ignore[union-attr]
     if not version or not version.storyboard_path:
@@ -156,9 +158,9 @@ def _unsatisfiable(size: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def original_download(request: HttpRequest, asset_id: int) -> HttpResponseBase:
+def original_download(request: MemberRequest, asset_id: int) -> HttpResponseBase:
     """The file an instructor uploaded, to its lectures' editors and staff, as a download."""
-    asset = selectors.access_video(request.user, asset_id=asset_id)  # type: ignore[arg-type]
+    asset = selectors.access_video(request.user, asset_id=asset_id)
     if not asset.original:
         raise Http404
     return stored_file_response(

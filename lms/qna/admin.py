@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 
+from lms.accounts.requests import MemberRequest
 from lms.core.errors import AppError
 
 from . import services
@@ -51,14 +52,14 @@ class PostAdmin(admin.ModelAdmin[Any]):  # the base of QuestionAdmin and AnswerA
         return False
 
     @admin.action(description=_("Hide"))
-    def hide(self, request: HttpRequest, queryset: QuerySet[Post]) -> HttpResponse | None:
+    def hide(self, request: MemberRequest, queryset: QuerySet[Post]) -> HttpResponse | None:
         """Asks for the reason on a page of its own, then hides every chosen post."""
         form = HideForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
             for post in queryset.order_by("pk"):
                 try:
                     services.post_hide(
-                        staff=request.user,  # type: ignore[arg-type]
+                        staff=request.user,
                         post=post,
                         reason=form.cleaned_data["reason"],
                     )
@@ -78,9 +79,9 @@ class PostAdmin(admin.ModelAdmin[Any]):  # the base of QuestionAdmin and AnswerA
         return TemplateResponse(request, "admin/qna/hide.html", context)
 
     @admin.action(description=_("Show again"))
-    def unhide(self, request: HttpRequest, queryset: QuerySet[Post]) -> None:
+    def unhide(self, request: MemberRequest, queryset: QuerySet[Post]) -> None:
         for post in queryset.order_by("pk"):
-            services.post_unhide(staff=request.user, post=post)  # type: ignore[arg-type]
+            services.post_unhide(staff=request.user, post=post)
         self.message_user(request, _("%(n)d posts shown again.") % {"n": queryset.count()})
 
 

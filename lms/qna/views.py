@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lms.accounts.models import User
+from lms.accounts.requests import MemberRequest
 from lms.core.errors import AppError, NotFound
 from lms.learning.selectors import access_lecture
 
@@ -58,7 +59,7 @@ def _answer(request: HttpRequest, answer_id: int) -> Answer:
 
 @login_required
 @require_POST
-def question_ask(request: HttpRequest, lecture_id: int) -> HttpResponse:
+def question_ask(request: MemberRequest, lecture_id: int) -> HttpResponse:
     try:
         lecture = access_lecture(_user(request), lecture_id=lecture_id)
     except NotFound as exc:
@@ -86,7 +87,7 @@ def question_ask(request: HttpRequest, lecture_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def answer_post(request: HttpRequest, question_id: int) -> HttpResponse:
+def answer_post(request: MemberRequest, question_id: int) -> HttpResponse:
     question = _question(request, question_id)
     form = PostForm(request.POST)
     if not form.is_valid():
@@ -107,7 +108,7 @@ def answer_post(request: HttpRequest, question_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def question_edit(request: HttpRequest, question_id: int) -> HttpResponse:
+def question_edit(request: MemberRequest, question_id: int) -> HttpResponse:
     question = _question(request, question_id)
     form = PostForm(request.POST)
     if not form.is_valid():
@@ -126,7 +127,7 @@ def question_edit(request: HttpRequest, question_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def answer_edit(request: HttpRequest, answer_id: int) -> HttpResponse:
+def answer_edit(request: MemberRequest, answer_id: int) -> HttpResponse:
     answer = _answer(request, answer_id)
     form = PostForm(request.POST)
     if not form.is_valid():
@@ -143,7 +144,7 @@ def answer_edit(request: HttpRequest, answer_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def answer_accept(request: HttpRequest, answer_id: int) -> HttpResponse:
+def answer_accept(request: MemberRequest, answer_id: int) -> HttpResponse:
     answer = _answer(request, answer_id)
     try:
         services.answer_accept(member=_user(request), answer=answer)
@@ -172,13 +173,13 @@ def _hide(
 
 @login_required
 @require_POST
-def question_hide(request: HttpRequest, question_id: int) -> HttpResponse:
+def question_hide(request: MemberRequest, question_id: int) -> HttpResponse:
     question = _question(request, question_id)
     return _hide(request, question, _back(question))
 
 
 @login_required
 @require_POST
-def answer_hide(request: HttpRequest, answer_id: int) -> HttpResponse:
+def answer_hide(request: MemberRequest, answer_id: int) -> HttpResponse:
     answer = _answer(request, answer_id)
     return _hide(request, answer, _back(answer.question, f"answer-{answer.pk}"))

@@ -8,6 +8,7 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from lms.accounts.requests import MemberRequest
 from lms.catalog import services
 from lms.catalog.models import Bundle, BundleCourse, Category, Course, Lecture, Status
 from lms.core.admin import STATUS_FIELDS, StatusThroughActionsAdmin, admin_run_each
@@ -101,13 +102,13 @@ class CourseAdmin(StatusThroughActionsAdmin[Course]):
         return services.course_set_status(course=obj, status=Status.ARCHIVED)
 
     @admin.action(description=_("Submit for review"))
-    def submit_for_review(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
+    def submit_for_review(self, request: MemberRequest, queryset: QuerySet[Course]) -> None:
         admin_run_each(
             request,
             queryset,
             lambda c: studio_services.course_review_submit(
                 course=c,
-                by=request.user,  # type: ignore[arg-type]
+                by=request.user,
             ),
             _("%(count)d course(s) submitted."),
         )

@@ -2,13 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from lms.accounts.requests import MemberRequest
 from lms.catalog import selectors as catalog_selectors
 from lms.catalog import services as catalog_services
 from lms.core.errors import AppError
@@ -31,25 +32,25 @@ from .models import LectureAttachment, LectureChapter
 
 
 @instructor_required
-def home(request: HttpRequest) -> HttpResponse:
-    courses = catalog_selectors.course_list_editable(request.user)  # type: ignore[arg-type]
+def home(request: MemberRequest) -> HttpResponse:
+    courses = catalog_selectors.course_list_editable(request.user)
     return render(request, "studio/home.html", {"courses": courses})
 
 
 @instructor_required
-def questions_awaiting(request: HttpRequest) -> HttpResponse:
+def questions_awaiting(request: MemberRequest) -> HttpResponse:
     """답변을 기다리는 질문: unanswered questions in the courses the instructor edits."""
-    questions = qna_selectors.question_list_awaiting_answer(user=request.user)  # type: ignore[arg-type]
+    questions = qna_selectors.question_list_awaiting_answer(user=request.user)
     return render(request, "studio/questions_awaiting.html", {"questions": questions})
 
 
 @instructor_required
-def course_create(request: HttpRequest) -> HttpResponse:
+def course_create(request: MemberRequest) -> HttpResponse:
     form = CourseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             course = catalog_services.course_create(
-                instructors=[request.user],  # type: ignore[list-item]
+                instructors=[request.user],
                 **form.cleaned_data,
             )
         except AppError as exc:
@@ -61,8 +62,8 @@ def course_create(request: HttpRequest) -> HttpResponse:
 
 
 @instructor_required
-def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)  # type: ignore[arg-type]
+def course_edit(request: MemberRequest, pk: int) -> HttpResponse:
+    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)
     form = CourseForm(request.POST or None, instance=course, prefix="course")
     lecture_form = LectureForm(prefix="lecture")
     if request.method == "POST" and form.is_valid():
@@ -85,8 +86,8 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @instructor_required
 @require_POST
-def lecture_create(request: HttpRequest, pk: int) -> HttpResponse:
-    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)  # type: ignore[arg-type]
+def lecture_create(request: MemberRequest, pk: int) -> HttpResponse:
+    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)
     form = LectureForm(request.POST, prefix="lecture")
     if form.is_valid():
         lecture = catalog_services.lecture_create(course=course, **form.cleaned_data)
@@ -98,9 +99,9 @@ def lecture_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @instructor_required
 @require_POST
-def lecture_move(request: HttpRequest, course_pk: int, pk: int) -> HttpResponse:
+def lecture_move(request: MemberRequest, course_pk: int, pk: int) -> HttpResponse:
     lecture = catalog_selectors.access_lecture_for_edit(
-        request.user,  # type: ignore[arg-type]
+        request.user,
         course_pk=course_pk,
         pk=pk,
     )
@@ -116,9 +117,9 @@ def lecture_move(request: HttpRequest, course_pk: int, pk: int) -> HttpResponse:
 
 @instructor_required
 @require_POST
-def lecture_delete(request: HttpRequest, course_pk: int, pk: int) -> HttpResponse:
+def lecture_delete(request: MemberRequest, course_pk: int, pk: int) -> HttpResponse:
     lecture = catalog_selectors.access_lecture_for_edit(
-        request.user,  # type: ignore[arg-type]
+        request.user,
         course_pk=course_pk,
         pk=pk,
     )
@@ -128,9 +129,9 @@ def lecture_delete(request: HttpRequest, course_pk: int, pk: int) -> HttpRespons
 
 
 @instructor_required
-def lecture_edit(request: HttpRequest, course_pk: int, pk: int) -> HttpResponse:
+def lecture_edit(request: MemberRequest, course_pk: int, pk: int) -> HttpResponse:
     lecture = catalog_selectors.access_lecture_for_edit(
-        request.user,  # type: ignore[arg-type]
+        request.user,
         course_pk=course_pk,
         pk=pk,
     )
@@ -204,9 +205,11 @@ def lecture_edit(request: HttpRequest, course_pk: int, pk: int) -> HttpResponse:
 
 @instructor_required
 @require_POST
-def chapter_delete(request: HttpRequest, course_pk: int, pk: int, chapter_pk: int) -> HttpResponse:
+def chapter_delete(
+    request: MemberRequest, course_pk: int, pk: int, chapter_pk: int
+) -> HttpResponse:
     lecture = catalog_selectors.access_lecture_for_edit(
-        request.user,  # type: ignore[arg-type]
+        request.user,
         course_pk=course_pk,
         pk=pk,
     )
@@ -219,10 +222,10 @@ def chapter_delete(request: HttpRequest, course_pk: int, pk: int, chapter_pk: in
 @instructor_required
 @require_POST
 def attachment_delete(
-    request: HttpRequest, course_pk: int, pk: int, attachment_pk: int
+    request: MemberRequest, course_pk: int, pk: int, attachment_pk: int
 ) -> HttpResponse:
     lecture = catalog_selectors.access_lecture_for_edit(
-        request.user,  # type: ignore[arg-type]
+        request.user,
         course_pk=course_pk,
         pk=pk,
     )
@@ -234,10 +237,10 @@ def attachment_delete(
 
 @instructor_required
 @require_POST
-def course_submit(request: HttpRequest, pk: int) -> HttpResponse:
-    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)  # type: ignore[arg-type]
+def course_submit(request: MemberRequest, pk: int) -> HttpResponse:
+    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)
     try:
-        services.course_review_submit(course=course, by=request.user)  # type: ignore[arg-type]
+        services.course_review_submit(course=course, by=request.user)
     except AppError as exc:
         messages.error(request, exc.message)
     else:
@@ -246,15 +249,15 @@ def course_submit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_required
-def review_queue(request: HttpRequest) -> HttpResponse:
+def review_queue(request: MemberRequest) -> HttpResponse:
     entries = selectors.review_queue_entries()
     return render(request, "studio/review_queue.html", {"entries": entries})
 
 
 @staff_required
 @require_POST
-def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)  # type: ignore[arg-type]
+def review_decide(request: MemberRequest, pk: int) -> HttpResponse:
+    course = catalog_selectors.access_course_for_edit(request.user, pk=pk)
     form = ReviewDecisionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose approve or send back."))
@@ -264,7 +267,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         if data["decision"] == "approve":
             services.course_review_approve(
                 course=course,
-                reviewer=request.user,  # type: ignore[arg-type]
+                reviewer=request.user,
                 publish_at=data["publish_at"] or None,
                 comment=data["comment"],
             )
@@ -272,7 +275,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             services.course_review_send_back(
                 course=course,
-                reviewer=request.user,  # type: ignore[arg-type]
+                reviewer=request.user,
                 comment=data["comment"],
             )
             messages.success(request, _("Sent back to the instructor."))
@@ -283,10 +286,10 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def handout_download(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
+def handout_download(request: MemberRequest, attachment_id: int) -> HttpResponseBase:
     """A lecture's handout, for those who may watch the lecture, always as a download of the
     type its content was found to be (lms/studio/handouts.py)."""
-    attachment = selectors.access_attachment(request.user, attachment_id=attachment_id)  # type: ignore[arg-type]
+    attachment = selectors.access_attachment(request.user, attachment_id=attachment_id)
     found = handouts.BY_KIND.get(attachment.kind)
     if found is None:  # stored before types were detected and not yet fixed: never served
         raise Http404

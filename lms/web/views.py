@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from lms.accounts.requests import MemberRequest
 from lms.catalog import selectors
 from lms.certificates import selectors as certificate_selectors
 from lms.certificates.services import certificates_issue_for
@@ -83,31 +84,31 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def lecture_detail(request: HttpRequest, slug: str, position: int) -> HttpResponse:
+def lecture_detail(request: MemberRequest, slug: str, position: int) -> HttpResponse:
     """The lecture page: the player, the course outline with each lecture's state, and the
     lecture's chapters, captions and handouts. Watching needs a (free) membership, so that
     progress can be kept; visitors are sent to sign in and come back."""
-    course = selectors.access_course(request.user, slug=slug)  # type: ignore[arg-type]
+    course = selectors.access_course(request.user, slug=slug)
     lecture = next(
         (x for x in course.visible_lectures if x.position == position),  # type: ignore[attr-defined]
         None,
     )
     if lecture is None:
         raise Http404
-    context = lecture_page_context(user=request.user, course=course, lecture=lecture)  # type: ignore[arg-type]
-    context["qna"] = qna_selectors.lecture_qna(user=request.user, lecture=lecture)  # type: ignore[arg-type]
+    context = lecture_page_context(user=request.user, course=course, lecture=lecture)
+    context["qna"] = qna_selectors.lecture_qna(user=request.user, lecture=lecture)
     return render(request, "catalog/lecture_detail.html", context)
 
 
 @login_required
-def my_learning(request: HttpRequest) -> HttpResponse:
+def my_learning(request: MemberRequest) -> HttpResponse:
     """What the member is in the middle of, and every course they started, with progress."""
     user = request.user
     # The learning service completes courses without signals: catch up here (cheap).
-    certificates_issue_for(user=user)  # type: ignore[arg-type]
+    certificates_issue_for(user=user)
     context = {
-        "continue_watching": learning_selectors.continue_watching(user=user, limit=12),  # type: ignore[arg-type]
-        "courses": learning_selectors.my_learning(user=user),  # type: ignore[arg-type]
-        "certificates": certificate_selectors.certificates_valid_by_course(user=user),  # type: ignore[arg-type]
+        "continue_watching": learning_selectors.continue_watching(user=user, limit=12),
+        "courses": learning_selectors.my_learning(user=user),
+        "certificates": certificate_selectors.certificates_valid_by_course(user=user),
     }
     return render(request, "catalog/my_learning.html", context)
