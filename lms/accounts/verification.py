@@ -39,7 +39,11 @@ class PendingSignup:
 
     @property
     def email(self) -> str:
-        return self.login.email or ""
+        # allauth names the address on the login only when there is no member (an address
+        # that has an account already); a member's is their own.
+        if self.login.email:
+            return self.login.email
+        return getattr(self.login.user, "email", "") or ""
 
     @property
     def changes_left(self) -> int:
@@ -49,9 +53,10 @@ class PendingSignup:
 def pending_signup_get(request: HttpRequest) -> PendingSignup | None:
     """The sign-up of this browser that waits for its address to be confirmed, if any."""
     stage = LoginStageController.enter(request, EmailVerificationStage.key)
-    if stage is None or not stage.login.email:
+    if stage is None:
         return None
-    return PendingSignup(login=stage.login, state=stage.state)
+    pending = PendingSignup(login=stage.login, state=stage.state)
+    return pending if pending.email else None
 
 
 def _address(pending: PendingSignup) -> EmailAddress:
@@ -108,11 +113,12 @@ def pending_signup_change_address(
         EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
         user.email = email
         user.save(update_fields=["email"])
+        pending.login.email = None
     else:
         # No member of this sign-up's own, or the address is someone else's: the login stays
         # without a member, so confirming the link signs nobody in to the other account.
         pending.login.user = None
-    pending.login.email = email
+        pending.login.email = email
     pending.state["address_changes"] = int(pending.state.get("address_changes", 0)) + 1  # type: ignore[call-overload]
     stash_login(request, pending.login)
     return verification_mail_resend(request, pending)

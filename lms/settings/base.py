@@ -159,6 +159,9 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 # sign-up form and on the Kakao and Naver sign-up form alike; kept as Consent rows.
 ACCOUNT_SIGNUP_FORM_CLASS = "lms.accounts.forms.SignupDetailsForm"
 ACCOUNT_ADAPTER = "lms.accounts.adapter.AccountAdapter"
+# Following the link in the confirmation mail finishes the sign-up signed in, when it is opened
+# in the browser that signed up (allauth checks the sign-up waiting in that session).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
