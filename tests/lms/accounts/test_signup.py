@@ -91,7 +91,7 @@ def test_the_consents_link_to_their_own_pages_which_the_footer_links_too(client)
     terms = client.get("/terms/").content.decode()
     privacy = client.get("/privacy/").content.decode()
     assert "<h1>이용약관</h1>" in terms and CONSENT_VERSIONS[Consent.Kind.TERMS] in terms
-    assert "<h1>개인정보 수집·이용 안내</h1>" in privacy
+    assert "<h1>개인정보 처리방침</h1>" in privacy
     for text in ("이메일 주소", "표시 이름", "수강 기록", "탈퇴", "열람·정정·삭제"):
         assert text in privacy
     for footer in (terms, privacy):
