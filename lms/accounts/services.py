@@ -281,3 +281,30 @@ def consent_record(*, member: User, kinds: list[Consent.Kind]) -> list[Consent]:
         )
         made.append(consent)
     return made
+
+
+@transaction.atomic
+def member_unconfirmed_email_replace(*, user: User, email: str) -> bool:
+    """Give a member who has not confirmed any address yet (a sign-up waiting for its mail)
+    another address in place of the unconfirmed one. Returns False, changing nothing, when the
+    address belongs to another account: it is not taken over.
+
+    Refused (AppError) once the member has a confirmed address: from then on an address
+    changes through allauth's e-mail management, which confirms the new one first.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if EmailAddress.objects.filter(user=user, verified=True).exists():
+        raise AppError(
+            _("This sign-up's address is confirmed already."), code="address_already_confirmed"
+        )
+    email = User.objects.normalize_email(email).lower()
+    if (
+        User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exclude(user=user).exists()
+    ):
+        return False
+    EmailAddress.objects.filter(user=user, verified=False).delete()
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    user.email = email
+    user.save(update_fields=["email"])
+    return True

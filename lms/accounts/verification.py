@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from lms.core.errors import AppError
 
-from .models import User
+from . import services
 
 # Changes of address one sign-up may make (allauth's default for its code-based flow is 2).
 MAX_ADDRESS_CHANGES = 3
@@ -77,15 +77,6 @@ def verification_mail_resend(request: HttpRequest, pending: PendingSignup) -> bo
     return send_verification_email_to_address(request, _address(pending), signup=True)
 
 
-def _taken(email: str, user: User | None) -> bool:
-    others_users = User.objects.filter(email__iexact=email)
-    others_addresses = EmailAddress.objects.filter(email__iexact=email)
-    if user is not None:
-        others_users = others_users.exclude(pk=user.pk)
-        others_addresses = others_addresses.exclude(user=user)
-    return others_users.exists() or others_addresses.exists()
-
-
 @transaction.atomic
 def pending_signup_change_address(
     request: HttpRequest, pending: PendingSignup, *, email: str
@@ -104,15 +95,8 @@ def pending_signup_change_address(
         )
     email = email.strip().lower()
     user = pending.login.user
-    if user is not None and EmailAddress.objects.filter(user=user, verified=True).exists():
-        raise AppError(
-            _("This sign-up's address is confirmed already."), code="address_already_confirmed"
-        )
-    if user is not None and not _taken(email, user):
-        EmailAddress.objects.filter(user=user, verified=False).delete()
-        EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
-        user.email = email
-        user.save(update_fields=["email"])
+    if user is not None and services.member_unconfirmed_email_replace(user=user, email=email):
+        user.refresh_from_db(fields=["email"])
         pending.login.email = None
     else:
         # No member of this sign-up's own, or the address is someone else's: the login stays
