@@ -79,3 +79,25 @@ def test_a_visitor_signs_up_confirms_the_mail_and_is_signed_in(page: Page):
     expect(page.locator(".site-header .who")).to_have_text("이학습")
     shot(page, "5-signed-in")
     assert_no_violation(page, seen)
+
+
+def test_kakao_and_naver_show_on_the_sign_in_page_once_staff_add_their_keys(page: Page):
+    from allauth.socialaccount.models import SocialApp
+    from django.contrib.sites.models import Site
+
+    page.goto("/accounts/login/")
+    expect(page.get_by_role("button", name="카카오 계정으로 계속하기")).to_have_count(0)
+    expect(page.get_by_label("로그인 상태 유지")).to_be_visible()
+
+    for provider in ("kakao", "naver"):
+        app = SocialApp.objects.create(
+            provider=provider, name=provider.title(), client_id="id", secret="secret"
+        )
+        app.sites.add(Site.objects.get_current())
+    page.goto("/accounts/login/")
+
+    expect(page.get_by_role("button", name="카카오 계정으로 계속하기")).to_be_visible()
+    expect(page.get_by_role("button", name="네이버 계정으로 계속하기")).to_be_visible()
+    shot(page, "6-sign-in-with-kakao-naver")
+    page.goto("/accounts/signup/")
+    expect(page.get_by_role("button", name="카카오 계정으로 계속하기")).to_be_visible()

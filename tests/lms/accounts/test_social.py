@@ -97,7 +97,7 @@ def test_kakao_and_naver_are_offered_only_once_staff_configure_their_keys(client
         page = client.get(url).content.decode()
         assert 'action="/accounts/kakao/login/?process=login"' in page
         assert 'action="/accounts/naver/login/?process=login"' in page
-        assert "Kakao 계정으로 계속하기" in page and "Naver 계정으로 계속하기" in page
+        assert "카카오 계정으로 계속하기" in page and "네이버 계정으로 계속하기" in page
 
 
 def test_a_kakao_account_without_an_email_is_asked_for_one_and_the_consents(client):
