@@ -83,10 +83,10 @@ def pending_signup_change_address(
 ) -> bool:
     """Make `email` the address this sign-up waits on and mail it; returns whether a mail went.
 
-    The member's unconfirmed address is replaced (their account has no confirmed one yet, or
-    there is no pending sign-up). An address that has an account already is not taken over:
-    its owner gets allauth's "you already have an account" mail, and the visitor sees the same
-    page as for any other address.
+    The new member's unconfirmed address is replaced (`member_unconfirmed_email_replace`). An
+    address that has an account already is not taken over: its owner gets allauth's "you
+    already have an account" mail, and the visitor sees the same page as for any other address.
+    Each sign-up may change its address MAX_ADDRESS_CHANGES times.
     """
     if pending.changes_left <= 0:
         raise AppError(
