@@ -17,6 +17,7 @@ $py manage.py migrate --noinput -v0
 $py manage.py createcachetable
 $py manage.py collectstatic --noinput -v0
 accounts=$($py manage.py bootstrap_demo --site-domain "127.0.0.1:$port")
+mail=$($py manage.py mail_destination --base-url "http://127.0.0.1:$port")
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
@@ -34,5 +35,6 @@ sleep 2
 echo
 echo "The platform runs on http://127.0.0.1:$port/  (admin: http://127.0.0.1:$port/admin/)"
 echo "$accounts"
+echo "$mail"
 echo "Stop it with Ctrl-C."
 wait -n "${pids[@]}"

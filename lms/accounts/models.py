@@ -135,3 +135,43 @@ class InstructorApplication(models.Model):
 
     def __str__(self) -> str:
         return f"{self.applicant} – {self.proposed_topic}"
+
+
+class Consent(models.Model):
+    """A member's agreement to one text, kept so that what they agreed to, and when, is provable.
+
+    One row per agreement: a new version of a text the member agrees to again is a new row;
+    rows are never edited. `version` names the text as published (CONSENT_VERSIONS).
+    """
+
+    class Kind(models.TextChoices):
+        TERMS = "terms", _("Terms of use")
+        PRIVACY = "privacy", _("Collection and use of personal information")
+        MARKETING = "marketing", _("News and event e-mails")
+
+    member = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    version = models.CharField(_("version of the text"), max_length=32)
+    given_at = models.DateTimeField(_("given at"))
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ("member", "kind", "-given_at")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("member", "kind", "version"), name="one_consent_per_text_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} – {self.get_kind_display()} ({self.version})"
+
+
+# The version of each text in force: a change to templates/accounts/terms.html or privacy.html
+# that members must agree to again gets a new version here (the date it takes effect).
+CONSENT_VERSIONS = {
+    Consent.Kind.TERMS: "2026-12-04",
+    Consent.Kind.PRIVACY: "2026-12-04",
+    Consent.Kind.MARKETING: "2026-12-04",
+}

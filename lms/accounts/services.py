@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from lms.core.errors import AppError
 
-from .models import InstructorApplication, User
+from .models import CONSENT_VERSIONS, Consent, InstructorApplication, User
 
 
 @transaction.atomic
@@ -239,3 +239,72 @@ def profile_update(
         ]
     )
     return user
+
+
+def display_name_validate(value: str) -> str:
+    """The display name as it will be saved (spaces collapsed), or AppError naming the field."""
+    name = _clean_name(value, field="display_name", label=_("Display name"))
+    if not name:
+        raise AppError(
+            _("Enter the name other members will see."),
+            code="display_name_required",
+            extra={"field": "display_name"},
+        )
+    return name
+
+
+@transaction.atomic
+def member_signup_complete(*, user: User, display_name: str, marketing: bool) -> User:
+    """What a sign-up adds to the account allauth made: the display name, and the consents given
+    on the form (terms and privacy, which the form requires; marketing when ticked), each with
+    the version of its text and the time, so that what the member agreed to is provable."""
+    user.display_name = display_name_validate(display_name)
+    user.save(update_fields=["display_name"])
+    kinds = [Consent.Kind.TERMS, Consent.Kind.PRIVACY]
+    if marketing:
+        kinds.append(Consent.Kind.MARKETING)
+    consent_record(member=user, kinds=kinds)
+    return user
+
+
+def consent_record(*, member: User, kinds: list[Consent.Kind]) -> list[Consent]:
+    """Record that `member` agrees now to the current version (CONSENT_VERSIONS) of each text.
+    Agreeing again to a version already on record keeps the first record."""
+    now = timezone.now()
+    made = []
+    for kind in kinds:
+        consent, _created = Consent.objects.get_or_create(
+            member=member,
+            kind=kind,
+            version=CONSENT_VERSIONS[kind],
+            defaults={"given_at": now},
+        )
+        made.append(consent)
+    return made
+
+
+@transaction.atomic
+def member_unconfirmed_email_replace(*, user: User, email: str) -> bool:
+    """Give a member who has not confirmed any address yet (a sign-up waiting for its mail)
+    another address in place of the unconfirmed one. Returns False, changing nothing, when the
+    address belongs to another account: it is not taken over.
+
+    Refused (AppError) once the member has a confirmed address: from then on an address
+    changes through allauth's e-mail management, which confirms the new one first.
+    """
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if EmailAddress.objects.filter(user=user, verified=True).exists():
+        raise AppError(
+            _("This sign-up's address is confirmed already."), code="address_already_confirmed"
+        )
+    email = User.objects.normalize_email(email).lower()
+    if (
+        User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exclude(user=user).exists()
+    ):
+        return False
+    EmailAddress.objects.filter(user=user, verified=False).delete()
+    EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+    user.email = email
+    user.save(update_fields=["email"])
+    return True

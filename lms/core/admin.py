@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lms.accounts.requests import MemberRequest
 from lms.core.errors import AppError
+from lms.core.models import OutboxMessage
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Model)
@@ -140,3 +141,23 @@ class StatusThroughActionsAdmin(admin.ModelAdmin[M]):
             lambda obj: self.archive_through_service(request, obj),
             _("%(count)d %(what)s(s) archived."),
         )
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """The embedded mode's sent mail, read-only: a record of what went out, not a draft."""
+
+    list_display = ("created_at", "to", "subject")
+    search_fields = ("to", "subject")
+    date_hierarchy = "created_at"
+    fields = ("created_at", "from_email", "to", "subject", "body", "html")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser  # type: ignore[union-attr]

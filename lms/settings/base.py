@@ -164,6 +164,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-allauth: e-mail is the login, verified before the account is used.
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+# The display name and the consents (terms, privacy required; marketing optional), on the
+# sign-up form and on the Kakao and Naver sign-up form alike; kept as Consent rows.
+ACCOUNT_SIGNUP_FORM_CLASS = "lms.accounts.forms.SignupDetailsForm"
+ACCOUNT_ADAPTER = "lms.accounts.adapter.AccountAdapter"
+# Following the link in the confirmation mail finishes the sign-up signed in, when it is opened
+# in the browser that signed up (allauth checks the sign-up waiting in that session).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_VERIFICATION = env.str("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -179,11 +186,23 @@ ACCOUNT_RATE_LIMITS = {
     "signup": "20/m/ip,100/h/ip",
     "reset_password": "20/m/ip,3/15m/key",
     "reset_password_from_key": "20/m/ip",
+    # The "send again" button after sign-up: one mail per address every 3 minutes.
+    "confirm_email": "1/3m/key",
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[CS리더스포럼] "
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
+# Kakao and Naver sign-in show on the sign-in and sign-up pages once staff add their keys (a
+# "social application" in the admin, for this site). A new member from either always passes
+# the sign-up form (the consents, and an e-mail address when Kakao gives none); an account is
+# never joined to an existing one because their e-mail addresses match: the member signs in and
+# connects it themselves.
 SOCIALACCOUNT_PROVIDERS: dict[str, dict[str, object]] = {"kakao": {}, "naver": {}}
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
@@ -192,6 +211,9 @@ EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="CS리더스포럼 <noreply@localhost>")
+# Where members write about their personal information and the terms (the /privacy/ and
+# /terms/ pages name it).
+PRIVACY_CONTACT_EMAIL = env.str("PRIVACY_CONTACT_EMAIL", default="privacy@localhost")
 
 # Korean first.
 LANGUAGE_CODE = "ko"

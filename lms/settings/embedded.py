@@ -52,9 +52,14 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
-os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 from .base import *  # noqa: E402, F403
 from .base import ALLOWED_HOSTS  # noqa: E402
 
 ALLOWED_HOSTS = [*LOCAL_HOSTS, *(host for host in ALLOWED_HOSTS if host not in LOCAL_HOSTS)]
+
+# Without a mail server the platform's mail is kept in the database, where staff read it in
+# the admin (lms.core.mail); with EMAIL_HOST set it goes out by SMTP (base.py's default).
+# Checked after base.py, which has read .env into the environment.
+if not os.environ.get("EMAIL_HOST") and not os.environ.get("EMAIL_BACKEND"):
+    EMAIL_BACKEND = "lms.core.mail.OutboxEmailBackend"

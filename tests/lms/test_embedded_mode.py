@@ -145,6 +145,15 @@ def test_start_sh_runs_without_debug_with_the_platforms_pages_and_keeps_its_secr
         session = _sign_in(port, email, password)
         assert _signed_in_as(port, session)
 
+        # No mail server configured: start.sh says mail is kept in the admin's outbox.
+        deadline = time.monotonic() + 30
+        while "메일:" not in (tmp_path / "start.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert (
+            "메일: 메일 서버가 설정되지 않아 관리자 화면의 보낸 메일함에 보관됩니다 "
+            f"(http://127.0.0.1:{port}/admin/core/outboxmessage/)"
+        ) in (tmp_path / "start.log").read_text()
+
     with _start_sh(tmp_path, port):
         assert key_file.read_text() == key
         # The session's signature (the member's auth hash) still checks: the same secret.

@@ -7,6 +7,15 @@ from lms.accounts.models import User
 
 pytestmark = pytest.mark.django_db
 
+# What the sign-up form needs besides the address: a display name and the two required consents.
+SIGNUP = {
+    "password1": "고객만족-2026!",
+    "password2": "고객만족-2026!",
+    "display_name": "이학습",
+    "terms": "on",
+    "privacy": "on",
+}
+
 
 def _link(body: str) -> str:
     return re.search(r"https?://[^/\s]+(/[A-Za-z0-9_\-:/.%?=&]+)", body).group(1)
@@ -15,7 +24,7 @@ def _link(body: str) -> str:
 def test_member_signs_up_verifies_email_signs_in_and_out(client):
     response = client.post(
         "/accounts/signup/",
-        {"email": "New@Example.com", "password1": "고객만족-2026!", "password2": "고객만족-2026!"},
+        {**SIGNUP, "email": "New@Example.com"},
     )
     assert response.status_code == 302
     user = User.objects.get(email="new@example.com")
@@ -47,7 +56,7 @@ def test_signup_with_a_taken_email_makes_no_second_account_and_warns_the_owner(c
     # mails the owner instead.
     client.post(
         "/accounts/signup/",
-        {"email": member.email, "password1": "고객만족-2026!", "password2": "고객만족-2026!"},
+        {**SIGNUP, "email": member.email},
     )
     assert User.objects.filter(email=member.email).count() == 1
     assert len(mail.outbox) == 1

@@ -237,7 +237,14 @@ def test_signups_from_one_address_are_limited_in_the_shared_cache(client, settin
 
     def signup(email: str):
         password = "고객만족-2026!"
-        form = {"email": email, "password1": password, "password2": password}
+        form = {
+            "email": email,
+            "password1": password,
+            "password2": password,
+            "display_name": "새회원",
+            "terms": "on",
+            "privacy": "on",
+        }
         return client.post("/accounts/signup/", form)
 
     for n in range(2):

@@ -386,7 +386,7 @@ def test_an_archived_course_cannot_be_published_from_the_admin(staff_client):
     messages = _action(staff_client, "course", "publish_now", [course.pk])
 
     assert Course.objects.get(pk=course.pk).status == Status.ARCHIVED
-    assert any("보관됨 상태의 강좌은(는) 공개 상태로 바꿀 수 없습니다" in m for m in messages), (
+    assert any("강좌: 보관됨 상태에서 공개 상태로 바꿀 수 없습니다" in m for m in messages), (
         messages
     )
     assert not CourseReview.objects.filter(course=course).exists()

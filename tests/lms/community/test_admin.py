@@ -138,7 +138,7 @@ def test_a_special_lectures_status_changes_only_through_the_actions(staff_client
     assert (event.description, event.status) == ("고친 설명", Status.ARCHIVED)
 
     refused = _action(staff_client, "publish_now", [event.pk])
-    assert any("보관됨 상태의 주간 특강은(는) 공개 상태로 바꿀 수 없습니다" in m for m in refused)
+    assert any("주간 특강: 보관됨 상태에서 공개 상태로 바꿀 수 없습니다" in m for m in refused)
     _action(staff_client, "back_to_draft", [event.pk])
     published = _action(staff_client, "publish_now", [event.pk])
 

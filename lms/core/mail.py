@@ -1,0 +1,39 @@
+"""The outbox: a mail backend that keeps every message in the database instead of sending it.
+
+The embedded mode uses it when no mail server is configured (`EMAIL_HOST` unset), so that a
+sign-up's confirmation link or a notification is not lost: staff read the messages in the admin
+("sent e-mails (outbox)"). With a mail server, the SMTP backend sends them.
+"""
+
+from collections.abc import Sequence
+
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.core.mail.backends.base import BaseEmailBackend
+
+from .models import OutboxMessage
+
+
+def _html_of(message: EmailMessage) -> str:
+    if isinstance(message, EmailMultiAlternatives):
+        for content, mimetype in message.alternatives:
+            if mimetype == "text/html":
+                return str(content)
+    if message.content_subtype == "html":
+        return str(message.body)
+    return ""
+
+
+class OutboxEmailBackend(BaseEmailBackend):
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        rows = [
+            OutboxMessage(
+                to=", ".join([*message.to, *message.cc, *message.bcc]),
+                subject=message.subject,
+                body="" if message.content_subtype == "html" else str(message.body),
+                html=_html_of(message),
+                from_email=message.from_email or "",
+            )
+            for message in email_messages
+        ]
+        OutboxMessage.objects.bulk_create(rows)
+        return len(rows)
