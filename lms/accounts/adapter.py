@@ -6,7 +6,8 @@ from django.http import HttpRequest, HttpResponseBase
 from django.shortcuts import redirect
 
 
-class AccountAdapter(DefaultAccountAdapter):
+# allauth ships no type information: its adapter is Any to the type checker.
+class AccountAdapter(DefaultAccountAdapter):  # type: ignore[misc]
     def respond_email_verification_sent(
         self, request: HttpRequest, user: AbstractBaseUser | None
     ) -> HttpResponseBase:

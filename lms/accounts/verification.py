@@ -42,12 +42,13 @@ class PendingSignup:
         # allauth names the address on the login only when there is no member (an address
         # that has an account already); a member's is their own.
         if self.login.email:
-            return self.login.email
-        return getattr(self.login.user, "email", "") or ""
+            return str(self.login.email)
+        return str(getattr(self.login.user, "email", "") or "")
 
     @property
     def changes_left(self) -> int:
-        return MAX_ADDRESS_CHANGES - int(self.state.get("address_changes", 0))  # type: ignore[call-overload]
+        changes = self.state.get("address_changes", 0)
+        return MAX_ADDRESS_CHANGES - (changes if isinstance(changes, int) else 0)
 
 
 def pending_signup_get(request: HttpRequest) -> PendingSignup | None:
@@ -74,7 +75,7 @@ def _address(pending: PendingSignup) -> EmailAddress:
 def verification_mail_resend(request: HttpRequest, pending: PendingSignup) -> bool:
     """Send the confirmation mail again; False when ACCOUNT_RATE_LIMITS["confirm_email"] holds
     it back (the mail sent before still has a valid link)."""
-    return send_verification_email_to_address(request, _address(pending), signup=True)
+    return bool(send_verification_email_to_address(request, _address(pending), signup=True))
 
 
 @transaction.atomic

@@ -15,7 +15,6 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from lms.accounts.requests import MemberRequest
 from lms.core.errors import AppError
 from lms.core.models import OutboxMessage
 
@@ -91,7 +90,7 @@ class StatusThroughActionsAdmin(admin.ModelAdmin[M]):
         admin_run_each(request, queryset, action, done, what=self.model._meta.verbose_name)
 
     @admin.action(description=_("Publish now"))
-    def publish_now(self, request: MemberRequest, queryset: Any) -> None:
+    def publish_now(self, request: HttpRequest, queryset: Any) -> None:
         self._run(
             request,
             queryset,
@@ -100,7 +99,7 @@ class StatusThroughActionsAdmin(admin.ModelAdmin[M]):
         )
 
     @admin.action(description=_("Schedule publishing…"))
-    def schedule(self, request: MemberRequest, queryset: Any) -> HttpResponse | None:
+    def schedule(self, request: HttpRequest, queryset: Any) -> HttpResponse | None:
         """Asks for the publish time on an intermediate page, then publishes each selected row
         at that time through the same service as "publish now"."""
         form = ScheduleForm(request.POST if "publish_at" in request.POST else None)
@@ -125,7 +124,7 @@ class StatusThroughActionsAdmin(admin.ModelAdmin[M]):
         return TemplateResponse(request, "admin/schedule.html", context)
 
     @admin.action(description=_("Unpublish or restore (back to draft)"))
-    def back_to_draft(self, request: MemberRequest, queryset: Any) -> None:
+    def back_to_draft(self, request: HttpRequest, queryset: Any) -> None:
         self._run(
             request,
             queryset,
@@ -134,7 +133,7 @@ class StatusThroughActionsAdmin(admin.ModelAdmin[M]):
         )
 
     @admin.action(description=_("Archive"))
-    def archive(self, request: MemberRequest, queryset: Any) -> None:
+    def archive(self, request: HttpRequest, queryset: Any) -> None:
         self._run(
             request,
             queryset,
@@ -160,4 +159,4 @@ class OutboxMessageAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return request.user.is_superuser  # type: ignore[union-attr]
+        return request.user.is_superuser

@@ -28,7 +28,7 @@ class OutboxEmailBackend(BaseEmailBackend):
         rows = [
             OutboxMessage(
                 to=", ".join([*message.to, *message.cc, *message.bcc]),
-                subject=message.subject,
+                subject=str(message.subject),
                 body="" if message.content_subtype == "html" else str(message.body),
                 html=_html_of(message),
                 from_email=message.from_email or "",

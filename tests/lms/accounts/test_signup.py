@@ -90,12 +90,14 @@ def test_the_consents_link_to_their_own_pages_which_the_footer_links_too(client)
     assert "[선택] 새 강좌·특강 소식을 메일로 받겠습니다" in page
     terms = client.get("/terms/").content.decode()
     privacy = client.get("/privacy/").content.decode()
-    assert "<h1>이용약관</h1>" in terms and CONSENT_VERSIONS[Consent.Kind.TERMS] in terms
+    assert "<h1>이용약관</h1>" in terms
+    assert CONSENT_VERSIONS[Consent.Kind.TERMS] in terms
     assert "<h1>개인정보 처리방침</h1>" in privacy
     for text in ("이메일 주소", "표시 이름", "수강 기록", "탈퇴", "열람·정정·삭제"):
         assert text in privacy
     for footer in (terms, privacy):
-        assert 'href="/terms/"' in footer and 'href="/privacy/"' in footer
+        assert 'href="/terms/"' in footer
+        assert 'href="/privacy/"' in footer
 
 
 def test_after_signup_the_page_names_the_address_and_the_link_signs_the_member_in(client):
@@ -104,8 +106,10 @@ def test_after_signup_the_page_names_the_address_and_the_link_signs_the_member_i
     page = response.content.decode()
     assert response.redirect_chain[-1][0] == "/accounts/email-sent/"
     assert "<strong>new@example.com</strong>" in page
-    assert 'value="resend"' in page and 'name="email"' in page
-    assert len(mail.outbox) == 1 and mail.outbox[0].to == ["new@example.com"]
+    assert 'value="resend"' in page
+    assert 'name="email"' in page
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["new@example.com"]
 
     _confirm(client, mail.outbox[0])
 
@@ -121,7 +125,8 @@ def test_send_again_mails_the_address_until_the_confirm_email_limit_holds_it_bac
     assert len(mail.outbox) == 1
 
     response = client.post("/accounts/email-sent/", {"action": "resend"}, follow=True)
-    assert len(mail.outbox) == 2 and mail.outbox[1].to == ["new@example.com"]
+    assert len(mail.outbox) == 2
+    assert mail.outbox[1].to == ["new@example.com"]
     assert "메일을 다시 보냈습니다." in response.content.decode()
 
     response = client.post("/accounts/email-sent/", {"action": "resend"}, follow=True)
@@ -197,7 +202,8 @@ def test_the_address_changes_only_a_few_times(client):
 def test_the_email_sent_page_without_a_pending_signup_leads_to_sign_in(client):
     response = client.get("/accounts/email-sent/")
 
-    assert response.status_code == 302 and response["Location"] == "/accounts/login/"
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/"
 
 
 def test_the_login_form_offers_to_stay_signed_in_not_to_remember_an_id(client):

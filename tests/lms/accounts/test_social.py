@@ -88,7 +88,8 @@ def _sign_in_with(client, provider: str, profile: dict):
 def test_kakao_and_naver_are_offered_only_once_staff_configure_their_keys(client):
     for url in ("/accounts/login/", "/accounts/signup/"):
         page = client.get(url).content.decode()
-        assert "/accounts/kakao/login/" not in page and "/accounts/naver/login/" not in page
+        assert "/accounts/kakao/login/" not in page
+        assert "/accounts/naver/login/" not in page
 
     _app("kakao")
     _app("naver")
@@ -97,7 +98,8 @@ def test_kakao_and_naver_are_offered_only_once_staff_configure_their_keys(client
         page = client.get(url).content.decode()
         assert 'action="/accounts/kakao/login/?process=login"' in page
         assert 'action="/accounts/naver/login/?process=login"' in page
-        assert "카카오 계정으로 계속하기" in page and "네이버 계정으로 계속하기" in page
+        assert "카카오 계정으로 계속하기" in page
+        assert "네이버 계정으로 계속하기" in page
 
 
 def test_a_kakao_account_without_an_email_is_asked_for_one_and_the_consents(client):
@@ -106,13 +108,17 @@ def test_a_kakao_account_without_an_email_is_asked_for_one_and_the_consents(clie
 
     response = _sign_in_with(client, "kakao", profile)
 
-    assert response.status_code == 302 and response["Location"] == "/accounts/3rdparty/signup/"
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/3rdparty/signup/"
     page = client.get("/accounts/3rdparty/signup/").content.decode()
-    assert 'name="email"' in page and 'name="terms"' in page and 'name="privacy"' in page
+    assert 'name="email"' in page
+    assert 'name="terms"' in page
+    assert 'name="privacy"' in page
     assert not User.objects.exists()
 
     response = client.post("/accounts/3rdparty/signup/", {"email": "", **CONSENTS})
-    assert response.status_code == 200 and not User.objects.exists()
+    assert response.status_code == 200
+    assert not User.objects.exists()
 
     response = client.post("/accounts/3rdparty/signup/", {"email": "kakao@example.com", **CONSENTS})
     user = User.objects.get(email="kakao@example.com")
@@ -185,6 +191,7 @@ def test_a_member_who_signed_up_with_kakao_signs_in_again_with_it_at_once(client
 
     response = _sign_in_with(client, "kakao", profile)
 
-    assert response.status_code == 302 and response["Location"] == "/"
+    assert response.status_code == 302
+    assert response["Location"] == "/"
     assert client.session["_auth_user_id"] == str(user.pk)
     assert User.objects.count() == 1

@@ -111,7 +111,8 @@ def test_embedded_settings_run_without_debug_on_a_key_of_the_installation(tmp_pa
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert len(key) >= 50
     assert key != PUBLISHED_KEY
-    tracked = subprocess.run(["git", "grep", "-qF", key], cwd=ROOT, check=False)
+    # -e: a key may start with "-", which git would read as an option.
+    tracked = subprocess.run(["git", "grep", "-qF", "-e", key], cwd=ROOT, check=False)
     assert tracked.returncode == 1  # not in the repository
     assert hosts == ["127.0.0.1", "localhost", "[::1]"]
     # The next start, and every other process of the installation, uses the same key.
