@@ -192,3 +192,66 @@ class BundleCourse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bundle} #{self.position}: {self.course}"
+
+
+# --- the lecture's own content: chapters, captions, handouts (added in the studio) ---------
+
+
+class LectureChapter(models.Model):
+    lecture = models.ForeignKey(Lecture, on_delete=models.CASCADE, related_name="chapters")
+    start_seconds = models.PositiveIntegerField(_("starts at (seconds)"))
+    title = models.CharField(_("title"), max_length=120)
+
+    class Meta:
+        db_table = "studio_lecturechapter"  # made by the studio app, where it lived first
+        verbose_name = _("chapter")
+        verbose_name_plural = _("chapters")
+        ordering = ("lecture_id", "start_seconds")
+        constraints = [
+            models.UniqueConstraint(fields=("lecture", "start_seconds"), name="chapter_time_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LectureCaption(models.Model):
+    class Language(models.TextChoices):
+        KO = "ko", _("Korean")
+        EN = "en", _("English")
+
+    lecture = models.ForeignKey(Lecture, on_delete=models.CASCADE, related_name="captions")
+    language = models.CharField(_("language"), max_length=8, choices=Language.choices)
+    file = models.FileField(_("WebVTT file"), upload_to="captions/", max_length=300)
+    cue_count = models.PositiveIntegerField(default=0)
+    source_name = models.CharField(_("uploaded file name"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "studio_lecturecaption"  # made by the studio app, where it lived first
+        verbose_name = _("caption track")
+        verbose_name_plural = _("caption tracks")
+        constraints = [
+            models.UniqueConstraint(fields=("lecture", "language"), name="caption_language_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lecture} [{self.language}]"
+
+
+class LectureAttachment(models.Model):
+    lecture = models.ForeignKey(Lecture, on_delete=models.CASCADE, related_name="attachments")
+    title = models.CharField(_("title"), max_length=200)
+    file = models.FileField(_("file"), upload_to="handouts/", max_length=300)
+    kind = models.CharField(_("kind"), max_length=16)
+    size_bytes = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "studio_lectureattachment"  # made by the studio app, where it lived first
+        verbose_name = _("handout")
+        verbose_name_plural = _("handouts")
+        ordering = ("lecture_id", "created_at")
+
+    def __str__(self) -> str:
+        return self.title

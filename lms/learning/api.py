@@ -219,7 +219,7 @@ class CourseProgressApi(APIView):
     )
     def get(self, request: Request, course_id: int) -> Response:
         user = cast(User, request.user)
-        course = selectors.access_course(user, course_id=course_id)
+        course = selectors.access_course_for_progress(user, course_id=course_id)
         view = selectors.course_progress_get(user=user, course=course)
         data = {
             "course": view.course_id,

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from lms.core.errors import AppError
 
-from . import policy
+from . import rules
 
 MAX_NUMBER = 1e9  # seconds: no lecture, position or range is anywhere near
 
@@ -44,12 +44,12 @@ REPORT_SCHEMA: dict[str, Any] = {
         "seq": {
             "type": "integer",
             "minimum": 0,
-            "maximum": policy.MAX_SEQ,
+            "maximum": rules.MAX_SEQ,
             "description": "Increases with each report.",
         },
         "ranges": {
             "type": "array",
-            "maxItems": policy.MAX_RANGES_PER_REPORT,
+            "maxItems": rules.MAX_RANGES_PER_REPORT,
             "items": {
                 "type": "array",
                 "minItems": 2,
@@ -59,7 +59,7 @@ REPORT_SCHEMA: dict[str, Any] = {
             "description": (
                 "Media ranges [start, end] in seconds played since the previous report; end "
                 "not before start. Ends up to "
-                f"{policy.RANGE_END_TOLERANCE_SECONDS:g} s past the lecture's end are clipped; "
+                f"{rules.RANGE_END_TOLERANCE_SECONDS:g} s past the lecture's end are clipped; "
                 "further out is refused (400)."
             ),
         },
@@ -69,7 +69,7 @@ REPORT_SCHEMA: dict[str, Any] = {
             "maximum": MAX_NUMBER,
             "description": "Playback position, seconds.",
         },
-        "rate": {"type": "number", "minimum": policy.MIN_RATE, "maximum": policy.MAX_RATE},
+        "rate": {"type": "number", "minimum": rules.MIN_RATE, "maximum": rules.MAX_RATE},
         "sent_at": {
             "type": "string",
             "format": "date-time",
@@ -93,7 +93,7 @@ BATCH_SCHEMA: dict[str, Any] = {
         "reports": {
             "type": "array",
             "minItems": 1,
-            "maxItems": policy.MAX_REPORTS_PER_REQUEST,
+            "maxItems": rules.MAX_REPORTS_PER_REQUEST,
             "items": REPORT_SCHEMA,
         }
     },
@@ -177,16 +177,16 @@ def report_parse(data: Any, *, index: int, now: datetime) -> HeartbeatReport:
         session = uuid.UUID(session_raw)
     except ValueError:
         raise _invalid(index, "session", _("a UUID is required.")) from None
-    seq = _integer(data["seq"], index, "seq", low=0, high=policy.MAX_SEQ)
+    seq = _integer(data["seq"], index, "seq", low=0, high=rules.MAX_SEQ)
 
     raw_ranges = data["ranges"]
     if not isinstance(raw_ranges, list):
         raise _invalid(index, "ranges", _("a list of [start, end] pairs is required."))
-    if len(raw_ranges) > policy.MAX_RANGES_PER_REPORT:
+    if len(raw_ranges) > rules.MAX_RANGES_PER_REPORT:
         raise _invalid(
             index,
             "ranges",
-            _("at most %(limit)s ranges per report.") % {"limit": policy.MAX_RANGES_PER_REPORT},
+            _("at most %(limit)s ranges per report.") % {"limit": rules.MAX_RANGES_PER_REPORT},
             code="too_many_ranges",
         )
     ranges = []
@@ -211,12 +211,12 @@ def report_parse(data: Any, *, index: int, now: datetime) -> HeartbeatReport:
     if position < 0:
         raise _invalid(index, "position", _("the position cannot be negative."))
     rate = _number(data["rate"], index, "rate")
-    if not policy.MIN_RATE <= rate <= policy.MAX_RATE:
+    if not rules.MIN_RATE <= rate <= rules.MAX_RATE:
         raise _invalid(
             index,
             "rate",
             _("the playback rate must be between %(low)s and %(high)s.")
-            % {"low": policy.MIN_RATE, "high": policy.MAX_RATE},
+            % {"low": rules.MIN_RATE, "high": rules.MAX_RATE},
             "invalid_rate",
         )
 
@@ -229,7 +229,7 @@ def report_parse(data: Any, *, index: int, now: datetime) -> HeartbeatReport:
             sent_at = None
     if sent_at is None or sent_at.tzinfo is None:
         raise _invalid(index, "sent_at", _("an ISO 8601 date-time with a time zone is required."))
-    if sent_at > now + policy.MAX_FUTURE_SKEW:
+    if sent_at > now + rules.MAX_FUTURE_SKEW:
         raise _invalid(
             index,
             "sent_at",
@@ -251,7 +251,7 @@ def report_parse(data: Any, *, index: int, now: datetime) -> HeartbeatReport:
 def report_check_bounds(report: HeartbeatReport, *, duration_seconds: float) -> HeartbeatReport:
     """Ranges and position against the lecture's duration: a little past the end is clipped
     (players disagree on the last frame), further out is refused."""
-    limit = duration_seconds + policy.RANGE_END_TOLERANCE_SECONDS
+    limit = duration_seconds + rules.RANGE_END_TOLERANCE_SECONDS
     for start, end in report.ranges:
         if end > limit:
             raise _invalid(

@@ -30,7 +30,7 @@ from lms.core.errors import NotFound
 from lms.core.expiring import ExpiringMap
 
 from . import coverage as cov
-from . import policy as rules
+from . import rules
 from .models import CourseProgress, LectureProgress
 
 
@@ -139,7 +139,7 @@ def access_lecture(user: User, *, lecture_id: int) -> Lecture:
     return access_lectures(user, lecture_ids=[lecture_id])[lecture_id]
 
 
-def access_course(user: User, *, course_id: int) -> Course:
+def access_course_for_progress(user: User, *, course_id: int) -> Course:
     """A course by id that `user` may see (visible, or they edit it); NotFound otherwise."""
     course = Course.objects.filter(pk=course_id).first()
     if course is None or not (course.is_visible or can_edit_course(user, course)):

@@ -30,8 +30,7 @@ from lms.catalog.models import Bundle, Course, Lecture, visible_q
 from lms.core.errors import AppError, Conflict, PermissionDenied
 
 from . import coverage as cov
-from . import policy as rules
-from . import progress_sql, selectors
+from . import progress_sql, rules, selectors
 from .models import (
     BundleProgress,
     CourseProgress,

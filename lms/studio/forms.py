@@ -1,9 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from lms.catalog.models import Course, Lecture
-
-from .models import LectureCaption
+from lms.catalog.models import Course, Lecture, LectureCaption
 
 
 class CourseForm(forms.ModelForm[Course]):

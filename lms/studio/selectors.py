@@ -5,10 +5,10 @@ from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from lms.accounts.models import User
-from lms.catalog.models import Course, Lecture
+from lms.catalog.models import Course, Lecture, LectureAttachment
 from lms.catalog.selectors import can_edit_course, course_list_in_review
 
-from .models import CourseReview, LectureAttachment
+from .models import CourseReview
 from .services import course_snapshot, snapshot_changes
 
 

@@ -17,14 +17,23 @@ from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
 from lms.catalog import services as catalog_services
-from lms.catalog.models import Bundle, Course, Lecture, Status, visible_q
+from lms.catalog.models import (
+    Bundle,
+    Course,
+    Lecture,
+    LectureAttachment,
+    LectureCaption,
+    LectureChapter,
+    Status,
+    visible_q,
+)
 from lms.community.models import NotificationKind
 from lms.community.notifications import notify
 from lms.core.errors import AppError
 
 from . import handouts
 from .captions import CaptionError, convert_to_webvtt
-from .models import CourseReview, GoLive, LectureAttachment, LectureCaption, LectureChapter
+from .models import CourseReview, GoLive
 
 logger = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from lms.accounts.requests import MemberRequest
 from lms.catalog import selectors as catalog_selectors
 from lms.catalog import services as catalog_services
+from lms.catalog.models import LectureAttachment, LectureChapter
 from lms.core.errors import AppError
 from lms.core.web import add_app_error, instructor_required, staff_required
 from lms.media.files import stored_file_response
@@ -28,7 +29,6 @@ from .forms import (
     MoveForm,
     ReviewDecisionForm,
 )
-from .models import LectureAttachment, LectureChapter
 
 
 @instructor_required

@@ -61,25 +61,28 @@ def test_search_finds_a_lecture_by_a_korean_word(page: Page, catalog):
 def test_member_signs_up_confirms_email_and_signs_in(page: Page, catalog):
     page.goto("/")
     page.get_by_role("link", name="회원가입").click()
+    page.get_by_label("표시 이름").fill("새내기")
     page.locator("input[name=email]").fill("newbie@example.com")
     page.locator("input[name=password1]").fill("상담품질-2026!")
     page.locator("input[name=password2]").fill("상담품질-2026!")
+    page.get_by_label("[필수] 이용약관에 동의합니다").check()
+    page.get_by_label("[필수] 개인정보 수집·이용에 동의합니다").check()
     page.locator("form button[type=submit]").last.click()
-    expect(page).to_have_url(re.compile("/accounts/confirm-email/"))
+    expect(page).to_have_url(re.compile("/accounts/email-sent/"))
 
     link = re.search(r"https?://\S+?/accounts/confirm-email/[\w:\-]+/", mail.outbox[-1].body)
     page.goto(link.group(0))
     page.locator("main form button[type=submit]").click()
-
-    page.goto("/accounts/login/")
-    page.locator("input[name=login]").fill("newbie@example.com")
-    page.locator("input[name=password]").fill("상담품질-2026!")
-    page.locator("main form button[type=submit]").click()
-    expect(page.locator(".account .who")).to_have_text("newbie")
+    expect(page.locator(".account .who")).to_have_text("새내기")
     assert User.objects.get(email="newbie@example.com").emailaddress_set.get().verified
 
     page.get_by_role("button", name="로그아웃").click()
     expect(page.get_by_role("link", name="로그인")).to_be_visible()
+    page.goto("/accounts/login/")
+    page.locator("input[name=login]").fill("newbie@example.com")
+    page.locator("input[name=password]").fill("상담품질-2026!")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator(".account .who")).to_have_text("새내기")
 
 
 def test_language_switch_to_english_and_back(page: Page, catalog):

@@ -11,9 +11,8 @@ import pytest
 from django.utils import timezone, translation
 from playwright.sync_api import Page, expect
 
-from lms.catalog.models import Lecture, Status
+from lms.catalog.models import Lecture, LectureChapter, Status
 from lms.learning.models import CourseProgress, LectureProgress
-from lms.studio.models import LectureChapter
 from lms.web.player import player_text
 
 from .test_player import URL, ready

@@ -19,8 +19,7 @@ from django.core import mail
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from lms.accounts.models import InstructorApplication, User
-from lms.catalog.models import Bundle, Course, Status
-from lms.studio.models import LectureCaption
+from lms.catalog.models import Bundle, Course, LectureCaption, Status
 from tests.browser.conftest import close_quietly, signed_in_context
 from tests.browser.uploading import transcode_and_see_ready, upload_cut_then_resumed
 from tests.factories import CategoryFactory, UserFactory

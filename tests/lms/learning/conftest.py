@@ -50,9 +50,9 @@ def watch_paced(
 ) -> Any:
     """Report [start, end] as an honest player does: one report per 30 s of wall time at the
     course's highest credit rate, the last one at `until`. Returns the last RecordResult."""
-    from lms.learning import policy, services
+    from lms.learning import rules, services
 
-    step = 30 * policy.course_policy(lecture.course).max_credit_rate
+    step = 30 * rules.course_policy(lecture.course).max_credit_rate
     pieces = []
     while start < end:
         pieces.append([start, min(end, start + step)])

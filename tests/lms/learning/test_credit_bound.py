@@ -14,7 +14,7 @@ import time_machine
 from rest_framework.test import APIClient
 
 from lms.catalog.models import Course, Lecture
-from lms.learning import policy
+from lms.learning import rules
 from lms.learning.auth import heartbeat_key_make
 from lms.learning.models import CourseProgress, LectureProgress
 from tests.factories import CourseFactory, LectureFactory
@@ -43,9 +43,9 @@ def device(member: Any) -> APIClient:
 
 def honest_seconds(course: Course) -> float:
     """Wall time an honest member needs: each lecture to the threshold at the highest rate."""
-    rules = policy.course_policy(course)
+    course_rules = rules.course_policy(course)
     return sum(
-        lecture.duration_seconds * rules.threshold / 100 / rules.max_credit_rate
+        lecture.duration_seconds * course_rules.threshold / 100 / course_rules.max_credit_rate
         for lecture in course.lectures.all()
     )
 

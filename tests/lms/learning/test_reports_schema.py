@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lms.core.errors import AppError
-from lms.learning import policy, reports
+from lms.learning import reports, rules
 
 NOW = timezone.now()
 SCHEMA = jsonschema.Draft202012Validator(
@@ -36,7 +36,7 @@ values = {
         st.lists(st.lists(numbers, min_size=1, max_size=3), max_size=4),
         st.lists(
             st.tuples(st.floats(0, 1e4), st.floats(0, 1e4)).map(list),
-            max_size=policy.MAX_RANGES_PER_REPORT + 2,
+            max_size=rules.MAX_RANGES_PER_REPORT + 2,
         ),
         numbers,
     ),

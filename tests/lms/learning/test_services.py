@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from lms.catalog.models import Course, Lecture, Status
 from lms.core.errors import AppError
 from lms.learning import coverage as cov
-from lms.learning import policy, services
+from lms.learning import rules, services
 from lms.learning.models import (
     BundleProgress,
     CourseProgress,
@@ -631,7 +631,7 @@ def test_credit_since_any_moment_is_bounded_by_the_wall_time_since_then(steps):
             clock = budget.clock
         assert clock is None or clock <= now
         granted.append((now, units / cov.UNITS_PER_SECOND))
-    carry = policy.CREDIT_CARRY_SECONDS
+    carry = rules.CREDIT_CARRY_SECONDS
     for i in range(len(granted)):
         for j in range(i, len(granted)):
             wall = (granted[j][0] - granted[i][0]).total_seconds()

@@ -4,9 +4,8 @@ from unittest import mock
 import pytest
 from django.test import Client
 
-from lms.catalog.models import Status
+from lms.catalog.models import LectureCaption, Status
 from lms.media.models import VideoVersion
-from lms.studio.models import LectureCaption
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -15,10 +15,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import clear_url_caches
 
-from lms.catalog.models import Status
+from lms.catalog.models import LectureAttachment, Status
 from lms.core.errors import AppError
 from lms.studio import services
-from lms.studio.models import LectureAttachment
 from tests.factories import LectureFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

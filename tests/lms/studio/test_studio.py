@@ -2,10 +2,17 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from lms.catalog.models import Course, Lecture, Status
+from lms.catalog.models import (
+    Course,
+    Lecture,
+    LectureAttachment,
+    LectureCaption,
+    LectureChapter,
+    Status,
+)
 from lms.core.errors import AppError
 from lms.studio import services
-from lms.studio.models import CourseReview, LectureAttachment, LectureCaption, LectureChapter
+from lms.studio.models import CourseReview
 from tests.factories import UserFactory, course_with_lectures, give_ready_videos
 
 pytestmark = pytest.mark.django_db
