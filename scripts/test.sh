@@ -14,7 +14,7 @@ echo "==> the design's own rules (scripts/lint_rules.py)"
 $py scripts/lint_rules.py
 echo "==> import layers and circles (import-linter, contracts in pyproject.toml)"
 .venv/bin/lint-imports
-echo "==> mypy (media_pipeline)"
+echo "==> mypy (lms and media_pipeline, django-stubs)"
 .venv/bin/mypy
 
 # Two processes: the browser, ffmpeg and SeaweedFS tests wait on I/O as much as on the CPU.
