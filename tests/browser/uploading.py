@@ -26,8 +26,9 @@ def is_part_put(request: Request) -> bool:
     return bool(re.search(r"/parts/\d+$", request.url) or "partNumber=" in request.url)
 
 
-def wait_for(page: Page, condition: Callable[[], bool], timeout_s: float = 20) -> None:
-    """Poll a database condition while letting Playwright dispatch its events."""
+def wait_for(page: Page, condition: Callable[[], bool], timeout_s: float = 60) -> None:
+    """Poll a database condition while letting Playwright dispatch its events (a part of a
+    noisy clip through the live server can take a while on a loaded 2-core machine)."""
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
