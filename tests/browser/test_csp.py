@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import close_quietly, signed_in_context
-from tests.browser.uploading import is_part_put
+from tests.browser.uploading import is_part_put, upload_ready
 from tests.video import make_clip
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -84,6 +84,7 @@ def _upload_starts(page: Page, clip: Path, parts_origin: str) -> None:
     seen = watch_csp(page)
     page.goto(page.url_path)  # type: ignore[attr-defined]
     with page.expect_response(lambda r: is_part_put(r.request), timeout=30_000) as first_part:
+        upload_ready(page)
         page.set_input_files("[data-upload-input]", str(clip))
     assert first_part.value.ok
     assert first_part.value.url.startswith(parts_origin)

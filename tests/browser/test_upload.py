@@ -19,6 +19,7 @@ from tests.browser.uploading import (
     is_part_put,
     transcode_and_see_ready,
     upload_cut_then_resumed,
+    upload_ready,
     wait_for,
 )
 from tests.video import make_clip
@@ -96,6 +97,7 @@ def test_cancelling_an_upload_deletes_what_was_sent(
 
     page.route(re.compile(".*"), stall_after_first)
     page.goto(page.url_path)  # type: ignore[attr-defined]
+    upload_ready(page)
     page.set_input_files("[data-upload-input]", str(small_clip))
     wait_for(page, lambda: held_parts() >= 1)
 
@@ -115,6 +117,7 @@ def test_processing_can_be_stopped_and_tried_again_from_the_page(
 ):
     page = studio_page
     page.goto(page.url_path)  # type: ignore[attr-defined]
+    upload_ready(page)
     page.set_input_files("[data-upload-input]", str(small_clip))
     expect(page.locator("[data-video-panel]")).to_have_attribute("data-upload-state", "done")
     expect(page.locator("[data-video-status]")).to_have_attribute("data-job-state", "queued")

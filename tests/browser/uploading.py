@@ -36,6 +36,13 @@ def wait_for(page: Page, condition: Callable[[], bool], timeout_s: float = 60) -
         page.wait_for_timeout(100)
 
 
+def upload_ready(page: Page) -> None:
+    """Wait until the studio's upload script has run (it sets `window.lmsUpload` last, once its
+    listeners are on): a module that imports another may start after the page's load event
+    has been seen, and a file picked before it listens would be missed."""
+    page.wait_for_function("() => window.lmsUpload !== undefined")
+
+
 def held_parts() -> int:
     upload = Upload.objects.filter(state="open").first()
     return 0 if upload is None else len(uploads.upload_parts(upload=upload))
@@ -69,6 +76,7 @@ def upload_cut_then_resumed(page: Page, clip: Path) -> Upload:
 
     everything = re.compile(".*")
     page.route(everything, one_part_then_hold)
+    upload_ready(page)
     page.set_input_files("[data-upload-input]", str(clip))
     wait_for(page, lambda: held_parts() >= 1)
     upload = Upload.objects.get(state="open")
@@ -95,6 +103,7 @@ def upload_cut_then_resumed(page: Page, clip: Path) -> Upload:
     assert 1 <= len(stored) < upload.parts_count
     sent_before_reload = len(put_parts)
 
+    upload_ready(page)
     page.set_input_files("[data-upload-input]", str(clip))
 
     expect(panel).to_have_attribute("data-upload-state", "done", timeout=60_000)
