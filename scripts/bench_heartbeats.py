@@ -390,34 +390,47 @@ class Driver:
         self.busy: set[Connection] = set()
         self.due: deque[float] = deque()
         self.scheduled = 0
+        self.requests = 0  # sent, warm-up included (the CPU readings span the whole phase)
 
     async def run(self) -> Phase:
         for _ in range(self.n):
             await self.open()
         while True:
+            self.dispatch()
             now = self.loop.time()
-            if self.rate:
-                upto = _scheduled_by(min(now, self.stop) - self.start, self.rate, self.ramp)
-                while self.scheduled < upto:
-                    self.due.append(self.start + _due_time(self.scheduled, self.rate, self.ramp))
-                    self.scheduled += 1
-            while self.idle and (self.due if self.rate else now < self.stop):
-                conn = self.idle.popleft()
-                due = self.due.popleft() if self.rate else now
-                member, request = self.make()
-                self.busy.add(conn)
-                conn.send(due, member, request)
             for conn in [c for c in self.busy if now - c.sent > 10]:
                 assert conn.transport is not None
                 conn.transport.abort()  # counted as an error in lost()
             if now >= self.stop and not self.busy and not self.due:
                 break
-            await asyncio.sleep(0.001)
+            # Wake for the next request due (an answer dispatches at once, in `answered`):
+            # the generator shares the host's two cores with the server it measures.
+            wait = 0.05
+            if self.rate and now < self.stop:
+                due = self.start + _due_time(self.scheduled, self.rate, self.ramp)
+                wait = min(wait, max(due - now, 0.0))
+            await asyncio.sleep(wait)
         for conn in self.idle:
             assert conn.transport is not None
             conn.transport.close()
         self.phase.seconds = self.stop - self.measure_from
         return self.phase
+
+    def dispatch(self) -> None:
+        """Send what is due (`rate`), or keep every connection busy (closed loop)."""
+        now = self.loop.time()
+        if self.rate:
+            upto = _scheduled_by(min(now, self.stop) - self.start, self.rate, self.ramp)
+            while self.scheduled < upto:
+                self.due.append(self.start + _due_time(self.scheduled, self.rate, self.ramp))
+                self.scheduled += 1
+        while self.idle and (self.due if self.rate else now < self.stop):
+            conn = self.idle.popleft()
+            due = self.due.popleft() if self.rate else now
+            member, request = self.make()
+            self.requests += 1
+            self.busy.add(conn)
+            conn.send(due, member, request)
 
     async def open(self) -> None:
         _, conn = await self.loop.create_connection(
@@ -440,6 +453,7 @@ class Driver:
         self.busy.discard(conn)
         self._record(conn, status)
         self.idle.append(conn)
+        self.dispatch()
 
     def lost(self, conn: Connection) -> None:
         if conn in self.busy:
@@ -537,6 +551,45 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far, by who used them: the web processes (`server_pid`'s process
+    group), PostgreSQL, Redis, this load generator, and everything else on the host (other
+    work on a shared machine shows there)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"web": 0.0, "postgres": 0.0, "redis": 0.0, "generator": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        pid, pgid = int(stat.parent.name), int(fields[2])
+        if pgid == server_pid:
+            used["web"] += seconds
+        elif comm.startswith("postgres"):
+            used["postgres"] += seconds
+        elif comm.startswith("redis"):
+            used["redis"] += seconds
+        elif pid == os.getpid():
+            used["generator"] += seconds
+    busy = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    # user nice system idle iowait irq softirq steal: all but idle and iowait
+    total = sum(int(v) for i, v in enumerate(busy[:8]) if i not in (3, 4)) / tick
+    used["other"] = total - sum(used.values())
+    return used
+
+
+def cpu_line(before: dict[str, float], after: dict[str, float], requests: int) -> str:
+    """Where the CPU went between two `cpu_seconds` readings, per request."""
+    parts = [
+        f"{name} {(after[name] - before[name]) * 1000 / max(requests, 1):.2f}"
+        for name in ("web", "postgres", "redis", "generator", "other")
+    ]
+    return "cpu ms per request: " + ", ".join(parts)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -584,8 +637,12 @@ def one_run(args: argparse.Namespace, number: int) -> dict[str, Any]:
     results: dict[str, Any] = {"statements": statements}
     closed = {"connections": args.connections, "seconds": args.baseline_seconds, "warmup": 3}
 
+    server_pid = 0
+
     async def drive(app: str, phases: Any) -> None:
+        nonlocal server_pid
         server = start_gunicorn(args, port, env, app)
+        server_pid = server.pid
         try:
             await phases()
         finally:
@@ -593,24 +650,31 @@ def one_run(args: argparse.Namespace, number: int) -> dict[str, Any]:
 
     async def calibration() -> None:
         bare = http_request("GET", "/", None)
-        phase = await Driver(Phase("calibration"), port, lambda: (None, bare), **closed).run()
+        before = cpu_seconds(server_pid)
+        driver = Driver(Phase("calibration"), port, lambda: (None, bare), **closed)
+        phase = await driver.run()
         results["calibration"] = len(phase.latencies) / phase.seconds
         print("  " + line(phase, 200), flush=True)
+        print(f"    {cpu_line(before, cpu_seconds(server_pid), driver.requests)}", flush=True)
 
     watching = Watching(members, lecture_ids, args.lecture_seconds)
 
     async def platform() -> None:
         no_db = http_request("GET", NO_DB, None)
-        phase = await Driver(Phase("no-db"), port, lambda: (None, no_db), **closed).run()
+        before = cpu_seconds(server_pid)
+        driver = Driver(Phase("no-db"), port, lambda: (None, no_db), **closed)
+        phase = await driver.run()
         results["no-db"] = len(phase.latencies) / phase.seconds
         print("  " + line(phase, 403), flush=True)
+        print(f"    {cpu_line(before, cpu_seconds(server_pid), driver.requests)}", flush=True)
 
         def next_heartbeat() -> tuple[Member, bytes]:
             member = watching.next_member()
             return member, watching.request(member)
 
         rate = len(members) / args.interval
-        phase = await Driver(
+        before = cpu_seconds(server_pid)
+        driver = Driver(
             Phase("watching"),
             port,
             next_heartbeat,
@@ -620,16 +684,22 @@ def one_run(args: argparse.Namespace, number: int) -> dict[str, Any]:
             ramp=args.ramp_seconds,
             warmup=args.ramp_seconds + args.hold_seconds,
             on_answer=watching.answered,
-        ).run()
+        )
+        phase = await driver.run()
         results["watching"] = phase
+        results["watching-cpu"] = cpu_line(before, cpu_seconds(server_pid), driver.requests)
         print(f"  {line(phase, 200)}  (due {rate:,.0f}/s)", flush=True)
+        print(f"    {results['watching-cpu']}", flush=True)
 
-        phase = await Driver(
+        before = cpu_seconds(server_pid)
+        driver = Driver(
             Phase("hb-max"), port, next_heartbeat, on_answer=watching.answered, **closed
-        ).run()
+        )
+        phase = await driver.run()
         results["hb-max"] = len(phase.latencies) / phase.seconds
         results["hb-max-errors"] = phase.bad(200)
         print("  " + line(phase, 200), flush=True)
+        print(f"    {cpu_line(before, cpu_seconds(server_pid), driver.requests)}", flush=True)
 
     asyncio.run(drive("bench_heartbeats:bare_app", calibration))
     asyncio.run(drive("lms.wsgi:application", platform))
