@@ -16,6 +16,8 @@ Each run:
    - `calibration`: a bare WSGI app under the same gunicorn: this host's speed right now;
    - `no-db`: an API request through Django, its middleware and DRF that touches no database
      (an unauthenticated GET the permission check refuses): the floor the ratio is taken to;
+   - `commits`: the disk right now, as the latency of a one-row UPDATE + COMMIT (every
+     heartbeat waits for its COMMIT's WAL flush);
 3. `watching`: every member sends a heartbeat every `--interval` seconds (the player's send
    interval) with what it played at 1x since its previous one, for `--seconds` after a ramp
    of `--ramp-seconds` (members joining) and `--hold-seconds`; latency is counted from each
@@ -24,7 +26,10 @@ Each run:
 4. `hb-max`: heartbeats as fast as answered, and their ratio to `no-db`;
 5. checks the stored coverage of every member against what the server acknowledged.
 
-It prints one line per phase (rate, p50, p99, errors) and the run's verdict against the
+It prints one line per phase (rate, p50, p99, errors), where the CPU went per request (the
+web processes, PostgreSQL, Redis, this generator, and everything else on the host: other work
+on a shared machine shows there), PostgreSQL's checkpoints during `watching`, and the run's
+verdict against the
 targets: 0 errors, p99 < 200 ms in `watching`, every report stored, ratio >= 0.5. Figures and
 their history: docs/performance.md.
 """
@@ -590,6 +595,56 @@ def cpu_line(before: dict[str, float], after: dict[str, float], requests: int) -
     return "cpu ms per request: " + ", ".join(parts)
 
 
+def commit_floor(args: argparse.Namespace, seconds: float = 10.0) -> str:
+    """The host's disk right now: 8 threads each committing a one-row UPDATE every 20 ms on
+    the benchmark's database, as a heartbeat commits (PostgreSQL waits for its WAL to reach
+    the disk before COMMIT returns). Latency of UPDATE + COMMIT, in ms."""
+    import threading
+
+    import psycopg
+
+    url = f"{args.pg}/{args.db_name}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_commit_probe (id int PRIMARY KEY, n int NOT NULL)")
+        conn.execute("INSERT INTO bench_commit_probe SELECT g, 0 FROM generate_series(1, 8) g")
+    latencies: list[float] = []
+    stop = time.monotonic() + seconds
+
+    def commit_loop(row: int) -> None:
+        with psycopg.connect(url) as conn:
+            while time.monotonic() < stop:
+                started = time.monotonic()
+                conn.execute("UPDATE bench_commit_probe SET n = n + 1 WHERE id = %s", (row,))
+                conn.commit()
+                latencies.append((time.monotonic() - started) * 1000)
+                time.sleep(0.02)
+
+    threads = [threading.Thread(target=commit_loop, args=(i,)) for i in range(1, 9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE bench_commit_probe")
+    return (
+        f"{'commits':<12} {len(latencies) / seconds:9,.0f}/s  p50 {percentile(latencies, 0.5):7.1f}"
+        f" ms  p99 {percentile(latencies, 0.99):7.1f} ms  max {max(latencies):.1f} ms"
+        " (the disk: one-row UPDATE + COMMIT, 8 threads)"
+    )
+
+
+def checkpoints(args: argparse.Namespace) -> int:
+    """PostgreSQL's checkpoints so far (timed and requested): each ends by flushing the
+    data files, which slows the WAL flushes every COMMIT waits for."""
+    import psycopg
+
+    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -673,6 +728,7 @@ def one_run(args: argparse.Namespace, number: int) -> dict[str, Any]:
             return member, watching.request(member)
 
         rate = len(members) / args.interval
+        checkpoints_before = checkpoints(args)
         before = cpu_seconds(server_pid)
         driver = Driver(
             Phase("watching"),
@@ -690,6 +746,7 @@ def one_run(args: argparse.Namespace, number: int) -> dict[str, Any]:
         results["watching-cpu"] = cpu_line(before, cpu_seconds(server_pid), driver.requests)
         print(f"  {line(phase, 200)}  (due {rate:,.0f}/s)", flush=True)
         print(f"    {results['watching-cpu']}", flush=True)
+        print(f"    PostgreSQL checkpoints meanwhile: {checkpoints(args) - checkpoints_before}")
 
         before = cpu_seconds(server_pid)
         driver = Driver(
@@ -702,6 +759,8 @@ def one_run(args: argparse.Namespace, number: int) -> dict[str, Any]:
         print(f"    {cpu_line(before, cpu_seconds(server_pid), driver.requests)}", flush=True)
 
     asyncio.run(drive("bench_heartbeats:bare_app", calibration))
+    results["commits"] = commit_floor(args)
+    print("  " + results["commits"], flush=True)
     asyncio.run(drive("lms.wsgi:application", platform))
 
     wrong, checked, acked = coverage_check(members, lecture_ids)
