@@ -62,6 +62,15 @@ def _play_whole_ladder(page: Page, lecture) -> list[str]:
 
     page.on("request", lambda request: requests.append(request.url))
     page.on("response", on_response)
+    # The player cancels its open-ended media requests as it goes (net::ERR_ABORTED); any
+    # other failure (the poster, the storyboard, the captions) is a fault.
+    failed: list[str] = []
+
+    def on_failed(request) -> None:
+        if request.resource_type != "media":
+            failed.append(f"{request.url} {request.failure}")
+
+    page.on("requestfailed", on_failed)
     # Without hls.js the player hands the master to the browser's own HLS player, as on
     # Safari.
     page.route("**/vendor/hls/hls.min.js", lambda route: route.abort())
@@ -102,6 +111,7 @@ def _play_whole_ladder(page: Page, lecture) -> list[str]:
     # from 480p.
     assert video[0] == "360p", fetched
     assert "480p" in video, fetched
+    assert [line for line in failed if "hls.min.js" not in line] == []
     return requests
 
 
