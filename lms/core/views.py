@@ -52,6 +52,14 @@ ERRORS: dict[int, ErrorText] = {
         _("The address is wrong or the page has been removed. Check the address and try again."),
         _("Not found."),
     ),
+    405: ErrorText(
+        "method_not_allowed",
+        _("This address does not work that way"),
+        _(
+            "This page cannot be opened directly from the address bar. Go back and use the "
+            "page's button or link."
+        ),
+    ),
     500: ErrorText(
         "server_error",
         _("Something went wrong"),
@@ -80,12 +88,20 @@ def _api_error(status: int, error: ErrorText) -> JsonResponse:
     return JsonResponse({"message": str(message), "code": error.code, "extra": {}}, status=status)
 
 
-def _error(request: HttpRequest, status: int, error: ErrorText) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, error: ErrorText, *, message: str = ""
+) -> HttpResponse:
     with translation.override(chosen_language(request)):
         if _is_api(request):
             return _api_error(status, error)
-        context = {"status": status, "title": error.title, "message": error.message}
+        context = {"status": status, "title": error.title, "message": message or error.message}
         return render(request, "errors/error.html", context, status=status)
+
+
+def error_page(request: HttpRequest, status: int, *, message: str = "") -> HttpResponse:
+    """The platform's page for `status` (one of ERRORS), with the view's own `message` when it
+    gave one (already translated)."""
+    return _error(request, status, ERRORS[status], message=message)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # The platform's error page around bare error responses (an empty 405...).
+    "lms.core.error_pages.ErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "lms.urls"
