@@ -222,6 +222,8 @@ LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", _("Korean")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "lms" / "locale"]
 TIME_ZONE = "Asia/Seoul"
+# Django's own date formats (the admin, `|date`) in Korean order (lms/core/formats/ko).
+FORMAT_MODULE_PATH = ["lms.core.formats"]
 USE_I18N = True
 USE_TZ = True
 
