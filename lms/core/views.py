@@ -1,4 +1,5 @@
-"""The platform's own error pages, and the endpoint browsers report CSP violations to.
+"""The platform's own error pages, the favicon's old address, and the endpoint browsers report
+CSP violations to.
 
 Error pages speak the visitor's chosen language (Korean unless English was chosen), use the site
 layout and lead back home; under /api/ the same errors keep the API's JSON shape
@@ -11,9 +12,10 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -152,6 +154,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
                 home=_("Back to the home page"),
             )
     return HttpResponse(html, status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers and feed readers ask for /favicon.ico whatever a page links: the SVG icon, by
+    its hashed name (looked up per request: the manifest may not exist when URLs load)."""
+    return redirect(static("favicon.svg"))
 
 
 @csrf_exempt

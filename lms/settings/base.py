@@ -107,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "lms.core.context_processors.site",
                 "lms.community.context_processors.notifications",
+                "lms.web.context_processors.staff_queues",
             ],
         },
     },

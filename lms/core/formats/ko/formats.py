@@ -3,7 +3,7 @@
 Korean abbreviation of it is the full name ("목요일"), and the templates use dates.py, which
 writes "(목)". Input formats stay Django's."""
 
-from django.conf.locale.ko.formats import (  # noqa: F401
+from django.conf.locale.ko.formats import (  # type: ignore[import-untyped]  # noqa: F401
     DATE_INPUT_FORMATS,
     DATETIME_INPUT_FORMATS,
     DECIMAL_SEPARATOR,
