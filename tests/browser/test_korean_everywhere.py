@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import Browser, Page
 
 from tests.browser.conftest import close_quietly, signed_in_context
@@ -147,6 +148,14 @@ def test_an_error_page_is_drawn_in_the_shipped_font_from_a_few_slices(
     shot(page, f"error-404-{name}")
     # The stylesheets declare the font in unicode-range slices (about 120 a weight); the page
     # fetches only those its own text needs, each a WOFF2.
+    declared = sum(
+        (Path(settings.NODE_MODULES_DIR) / "@fontsource/noto-sans-kr" / f"{w}.css")
+        .read_text()
+        .count("unicode-range")
+        for w in (400, 700)
+    )
+    print(f"\n{name}: {len(requested)} of {declared} Noto Sans KR slices fetched")
+    assert declared > 100
     assert 0 < len(requested) <= 20, requested
     assert all(url.endswith(".woff2") for url in requested), requested
 
