@@ -12,14 +12,8 @@ from django.utils.html import strip_tags
 
 from lms.accounts.services import user_create_verified
 from tests.factories import UserFactory
+from tests.korean_copy import BAD
 
-# What a careful Korean writer would not leave: particles for either ending after a name,
-# a space before 되다/하다 endings of one word, a username where the login is an e-mail
-# address, allauth's typo and translationese.
-BAD = re.compile(
-    r"을\(를\)|이\(가\)|\(으\)로|은\(는\)|와\(과\)"
-    r"|[가-힣] 되었습니다|[가-힣] 하시겠습니까|아이디|올비르지|당신의|하십시요|십시오"
-)
 VISITOR_PAGES = [
     "/accounts/login/",
     "/accounts/signup/",

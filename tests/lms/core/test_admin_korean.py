@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils.html import strip_tags
 
-from tests.factories import UserFactory
+from tests.factories import CourseFactory, UserFactory
+from tests.korean_copy import BAD
 
 ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 ALLOWED = {"ID", "HRD", "CSV", "PDF", "URL", "HTML", "slug", "CS"}
@@ -96,3 +97,20 @@ def test_a_change_list_and_its_form_have_korean_labels(client, model):
         labels += [str(f.verbose_name) for f in opts.get_fields() if hasattr(f, "verbose_name")]
     untranslated = {label for label in labels if english_words(label)}
     assert not untranslated
+    stiff = {label for label in labels if BAD.search(label)}
+    assert not stiff
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+def test_the_admins_messages_put_no_particle_after_a_name(client):
+    missing = client.get("/admin/catalog/course/999999/change/", follow=True)
+    assert _messages(missing) == ["ID가 “999999”인 강좌 항목이 없습니다. 삭제되었을 수 있습니다."]
+    course = CourseFactory(title="상담 품질 관리")
+    url = f"/admin/catalog/course/{course.pk}/delete/"
+    deleted = client.post(url, {"post": "yes"}, follow=True)
+    assert _messages(deleted) == ["강좌 “상담 품질 관리” 항목을 삭제했습니다."]
+    for said in _messages(missing) + _messages(deleted):
+        assert not BAD.search(said)
