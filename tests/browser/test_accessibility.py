@@ -1,7 +1,9 @@
 """axe-core on every main page, at desktop and phone size, as a visitor, a member, an
 instructor and staff would open them: no serious or critical violation. Each page's counts by
 impact are printed (run with -s) and written to test-results/browser/axe-<viewport>.json, and
-each page's screenshot is saved as test-results/browser/page-<name>-<viewport>.png.
+each page's screenshot is saved as test-results/browser/page-<name>-<viewport>.png. No page
+may make the browser report a Content-Security-Policy violation either (a blocked script or
+style breaks a page without a word).
 
 To check another page, add it to `main_pages` (who opens it, where, what to wait for)."""
 
@@ -9,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -26,6 +29,7 @@ from tests.browser.a11y import (
     viewport_context,
 )
 from tests.browser.conftest import close_quietly
+from tests.browser.test_csp import watch_csp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -142,9 +146,12 @@ def test_main_pages_have_no_serious_accessibility_violation(
 ):
     pages = main_pages(front_of_house)
     results: list[AxeResult] = []
+    shots: list[Path] = []
+    blocked: list[str] = []  # Content-Security-Policy violations, which break a page quietly
     for who, person in front_of_house["people"].items():
         context = viewport_context(browser, live_server.url, viewport, user=person)
         page = context.new_page()
+        console = watch_csp(page)
         try:
             for main in (p for p in pages if p.who == who):
                 response = page.goto(main.path)
@@ -153,14 +160,16 @@ def test_main_pages_have_no_serious_accessibility_violation(
                 page.evaluate("document.fonts.ready")
                 if main.ready:
                     main.ready(page)
-                screenshot(page, f"page-{main.name}-{viewport}")
+                shots.append(screenshot(page, f"page-{main.name}-{viewport}"))
                 results.append(axe_check(page, f"{main.name} ({viewport})"))
+                blocked += [f"{main.name}: {v}" for v in page.evaluate("window.cspViolations")]
         finally:
             close_quietly(context)
+        blocked += console
 
     print(f"\naxe-core ({', '.join(AXE_TAGS)}), {viewport}:")
-    for result in results:
-        print("  " + result.summary())
+    for result, shot in zip(results, shots, strict=True):
+        print(f"  {result.summary()}  [{shot.relative_to(SCREENSHOTS.parents[1])}]")
     for result in results:
         if result.violations:
             print(result.describe())
@@ -174,6 +183,7 @@ def test_main_pages_have_no_serious_accessibility_violation(
     )
     assert len(results) == len(pages)
     assert_no_serious(results)
+    assert blocked == []
 
 
 def test_the_checker_finds_a_serious_violation(page: Page, live_server):
