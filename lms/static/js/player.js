@@ -36,12 +36,42 @@ let hls = null;
 // "Audio only" plays the audio rendition's own playlist: the master lists no audio-only
 // variant (VLC 3 cannot play a master that does), so it is a source, not a level.
 let audioOnly = false;
+// Until the member first plays, hls.js loads one segment (the first frame, at the resume
+// point) instead of up to 60 MB ahead, and no extra segment to test the bandwidth (it
+// starts at its default estimate and measures on what it plays): a lecture page opened
+// and not played stays under 1 MB, fonts and scripts included
+// (tests/browser/test_page_weight.py).
+const BEFORE_PLAY_BUFFER_S = 1;
+let played = false;
+
+function bufferAhead(hlsConfig) {
+  const defaults = window.Hls.DefaultConfig;
+  hlsConfig.maxBufferLength = played ? defaults.maxBufferLength : BEFORE_PLAY_BUFFER_S;
+  hlsConfig.maxMaxBufferLength = played ? defaults.maxMaxBufferLength : BEFORE_PLAY_BUFFER_S;
+  return hlsConfig;
+}
+
+video.addEventListener(
+  "play",
+  () => {
+    played = true;
+    if (hls) bufferAhead(hls.config); // hls.js reads these on every tick
+  },
+  { once: true },
+);
 
 function loadHls(src, startPosition, level = -1) {
   if (hls) hls.destroy();
   // hls.js sets its own start position when it loads; telling it where to start is what
   // makes resume work (a currentTime set at loadedmetadata is overwritten).
-  hls = new window.Hls({ capLevelToPlayerSize: true, startLevel: -1, startPosition });
+  hls = new window.Hls(
+    bufferAhead({
+      capLevelToPlayerSize: true,
+      startLevel: played ? -1 : 0,
+      startPosition,
+      testBandwidth: played,
+    }),
+  );
   hls.on(window.Hls.Events.MANIFEST_PARSED, (_event, data) => {
     if (level >= 0) hls.currentLevel = level;
     if (!audioOnly) buildQualityMenu(data.audioTracks || []);
