@@ -85,10 +85,12 @@ def test_keyboard_shortcuts_play_seek_mute_caption_and_change_speed(
 def test_full_screen_from_the_button_and_the_f_key(member_page: Page, watch_lecture):
     page = member_page
     ready(page)
-    page.locator("[data-fullscreen]").click()
+    button = page.get_by_role("button", name="전체 화면")
+    button.click()
     page.wait_for_function(
         "() => document.fullscreenElement === document.querySelector('[data-player]')"
     )
+    expect(button).to_have_attribute("aria-label", "전체 화면 종료")
     page.keyboard.press("f")
     page.wait_for_function("() => document.fullscreenElement === null")
 

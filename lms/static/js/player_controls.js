@@ -291,7 +291,7 @@ function setupFullscreen(root, video, t) {
   };
   const show = () => {
     const on = document.fullscreenElement === root;
-    root.dataset.fullscreen = String(on);
+    root.dataset.fullscreenOn = String(on);
     setLabel(button, on ? t.exitFullscreen : t.fullscreen);
   };
   button.addEventListener("click", toggle);
