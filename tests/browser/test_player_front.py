@@ -24,7 +24,7 @@ from lms.studio.services import caption_upload
 
 from .conftest import close_quietly
 from .playing import checked, choose, items
-from .test_player import URL, ready
+from .test_player import ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -316,7 +316,9 @@ def test_auto_quality_says_which_rendition_is_playing(desktop_page: Page, watch_
     page = desktop_page
     ready(page)
     page.evaluate(f"() => {VIDEO}.play()")
-    page.wait_for_function(f"() => {VIDEO}.currentTime > 1 && window.lmsPlayer.hls.currentLevel >= 0")
+    page.wait_for_function(
+        f"() => {VIDEO}.currentTime > 1 && window.lmsPlayer.hls.currentLevel >= 0"
+    )
     playing = page.evaluate(
         "() => window.lmsPlayer.hls.levels[window.lmsPlayer.hls.currentLevel].height"
     )
@@ -342,7 +344,8 @@ def test_the_storyboard_label_shows_the_time_under_the_pointer(desktop_page: Pag
         ready(page)
     bar = page.locator("[data-seekbar]").bounding_box()
     player = page.locator("[data-player]").bounding_box()
-    assert bar is not None and player is not None
+    assert bar is not None
+    assert player is not None
     duration = page.evaluate(f"{VIDEO}.duration")
     preview = page.locator("[data-seek-preview]")
     for fraction in (0.02, 0.25, 0.5, 0.75, 0.99):
@@ -371,7 +374,9 @@ def test_at_the_end_the_next_lecture_follows_a_countdown(device_page: Page, watc
     expect(prompt).to_be_visible(timeout=30_000)
     expect(prompt).to_contain_text("다음 강의")
     expect(prompt).to_contain_text("2. 코칭의 이해")
-    expect(prompt.locator("[data-next-countdown]")).to_have_text(re.compile(r"^[1-5]초 후에 시작합니다$"))
+    expect(prompt.locator("[data-next-countdown]")).to_have_text(
+        re.compile(r"^[1-5]초 후에 시작합니다$")
+    )
     expect(prompt.get_by_role("button", name="취소")).to_be_visible()
     _shot(page, f"lecture-next-{page.device}")  # type: ignore[attr-defined]
 
