@@ -282,6 +282,23 @@ def test_number_keys_jump_and_letter_keys_work_in_either_case_but_not_in_text_bo
     assert abs(page.evaluate(f"{VIDEO}.currentTime") - 7) < 0.3
 
 
+def test_the_volume_slider_sets_the_volume_and_it_is_kept(desktop_page: Page, watch_lecture):
+    page = desktop_page
+    ready(page)
+    page.evaluate(f"() => {{ {VIDEO}.muted = false; }}")
+    volume = page.get_by_role("slider", name="음량")
+    expect(volume).to_have_attribute("aria-valuetext", "100%")
+    volume.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowLeft")  # 5 % a step
+    page.wait_for_function(f"() => Math.abs({VIDEO}.volume - 0.8) < 0.01")
+    expect(volume).to_have_attribute("aria-valuetext", "80%")
+
+    page.reload()
+    page.wait_for_function(f"() => Math.abs({VIDEO}.volume - 0.8) < 0.01")
+    expect(page.get_by_role("slider", name="음량")).to_have_attribute("aria-valuetext", "80%")
+
+
 # ---------------------------------------------------------------- captions and quality
 
 
@@ -364,6 +381,28 @@ def test_the_storyboard_label_shows_the_time_under_the_pointer(desktop_page: Pag
     _shot(page, "lecture-seek-preview-desktop")
 
 
+def test_a_drag_on_the_seek_bar_seeks_once_where_it_ends(desktop_page: Page, watch_lecture):
+    page = desktop_page
+    ready(page)
+    page.evaluate(
+        f"() => {{ window.seeks = 0; {VIDEO}.addEventListener('seeking', () => window.seeks++); }}"
+    )
+    bar = page.locator("[data-seekbar]").bounding_box()
+    assert bar is not None
+    y = bar["y"] + bar["height"] / 2
+    page.mouse.move(bar["x"] + bar["width"] * 0.2, y)
+    page.mouse.down()
+    page.mouse.move(bar["x"] + bar["width"] * 0.4, y, steps=5)
+    page.mouse.move(bar["x"] + bar["width"] * 0.6, y, steps=5)
+    assert page.evaluate("window.seeks") == 0  # not while dragging: every seek is reported
+    page.mouse.up()
+    page.wait_for_function(f"() => Math.abs({VIDEO}.currentTime - 0.6 * {VIDEO}.duration) < 0.3")
+    assert page.evaluate("window.seeks") == 1
+
+    page.mouse.click(bar["x"] + bar["width"] * 0.25, y)  # a click seeks too
+    page.wait_for_function(f"() => Math.abs({VIDEO}.currentTime - 0.25 * {VIDEO}.duration) < 0.3")
+
+
 # ---------------------------------------------------------------- the next lecture
 
 
@@ -398,6 +437,12 @@ def test_the_countdown_is_cancelled_with_escape_or_the_button(desktop_page: Page
     expect(prompt).to_be_visible(timeout=30_000)
     prompt.get_by_role("button", name="취소").click()
     expect(prompt).to_be_hidden()
+
+    page.evaluate(f"() => {{ {VIDEO}.currentTime = 12.5; {VIDEO}.play(); }}")
+    expect(prompt).to_be_visible(timeout=30_000)
+    page.locator("h1").click()
+    page.keyboard.press("j")  # going back to watch again cancels it too
+    expect(prompt).to_be_hidden()
     page.wait_for_timeout(6_000)  # longer than the countdown
     assert page.url.endswith("/lectures/1/")
 
@@ -411,6 +456,29 @@ def test_the_next_lecture_carries_on_playing(desktop_page: Page, watch_lecture):
     page.locator("[data-next-go]").click()
     page.wait_for_url(re.compile(r"/lectures/2/$"))
     page.wait_for_function(f"() => !{VIDEO}.paused && {VIDEO}.currentTime > 0.5", timeout=30_000)
+
+
+def test_completing_the_course_stops_the_countdown_for_the_moment(
+    desktop_page: Page, watch_lecture
+):
+    """Watched out of order: the second lecture is done, the first completes the course. The
+    page celebrates instead of moving on to a lecture already done."""
+    page = desktop_page
+    user = page.user  # type: ignore[attr-defined]
+    _near_the_end(watch_lecture, user)
+    LectureProgress.objects.create(
+        user=user,
+        lecture=Lecture.objects.get(course=watch_lecture.course, position=2),
+        completed_at=timezone.now() - timedelta(days=1),
+        last_report_at=timezone.now() - timedelta(days=1),
+    )
+    ready(page)
+    _play_the_end(page)
+
+    expect(page.locator("[data-course-completed]")).to_be_visible(timeout=30_000)
+    expect(page.locator("[data-next]")).to_be_hidden()
+    page.wait_for_timeout(6_000)
+    assert page.url.endswith("/lectures/1/")
 
 
 def test_the_last_lecture_has_no_next_lecture_prompt(desktop_page: Page, watch_lecture):

@@ -176,8 +176,7 @@ export function setupControls({ root, video, config }) {
   const fullscreen = setupFullscreen(root, video, t);
   setupSeekBar(root, video, t);
   const next = setupNextLecture(root, video, t);
-  setupKeyboard({ root, video, togglePlay, rate, captions, fullscreen, next });
-  setupTouch(root);
+  setupKeyboard({ video, togglePlay, rate, captions, fullscreen, next });
   return { next };
 }
 
@@ -488,7 +487,7 @@ function setupNextLecture(root, video, t) {
 // ←/→ (5 s), M, F, C, < and >, 0–9 (to that tenth of the lecture); Escape cancels the next
 // lecture's countdown. A focused button keeps Space and Enter, a menu or the seek bar its
 // arrows.
-function setupKeyboard({ root, video, togglePlay, rate, captions, fullscreen, next }) {
+function setupKeyboard({ video, togglePlay, rate, captions, fullscreen, next }) {
   const seekBy = (seconds) => {
     const d = Number.isFinite(video.duration) ? video.duration : 0;
     video.currentTime = Math.min(Math.max(0, video.currentTime + seconds), d || Infinity);
@@ -529,17 +528,4 @@ function setupKeyboard({ root, video, togglePlay, rate, captions, fullscreen, ne
       action();
     }
   });
-  root.dataset.keyboard = "ready";
-}
-
-// Shortcut hints mean nothing on a phone: the style sheet hides them on touch screens
-// (hover: none), and this hides them on a touch laptop once it is touched.
-function setupTouch(root) {
-  const help = document.querySelector("[data-player-help]");
-  const touched = (event) => {
-    if (event.pointerType !== "touch") return;
-    root.dataset.touch = "true";
-    if (help) help.hidden = true;
-  };
-  document.addEventListener("pointerdown", touched, { passive: true });
 }
