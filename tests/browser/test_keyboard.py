@@ -25,13 +25,15 @@ FOCUSED = """() => {
 }"""
 
 
-def tab_to(page: Page, name: str | re.Pattern[str], *, limit: int = 80) -> list[dict]:
-    """Press Tab until the focused element's name matches `name`; the stops on the way.
-    Fails naming the stops if it is not reached in `limit` presses, or if the focus could
-    not be seen on one of them."""
+def tab_to(
+    page: Page, name: str | re.Pattern[str], *, limit: int = 80, key: str = "Tab"
+) -> list[dict]:
+    """Press Tab (or `key`, e.g. Shift+Tab) until the focused element's name matches `name`;
+    the stops on the way. Fails naming the stops if it is not reached in `limit` presses, or
+    if the focus could not be seen on one of them."""
     stops: list[dict] = []
     for _ in range(limit):
-        page.keyboard.press("Tab")
+        page.keyboard.press(key)
         focused = page.evaluate(FOCUSED)
         if focused is None:
             continue
@@ -64,23 +66,23 @@ def test_from_the_home_page_to_the_next_lecture_with_the_keyboard_alone(
     page.wait_for_function("() => document.querySelector('video').readyState >= 2")
     page.evaluate("() => { document.querySelector('video').muted = true; }")  # a quiet test
 
-    page.keyboard.press("Space")
+    tab_to(page, "재생")  # the player's own play button
+    page.keyboard.press("Enter")
     page.wait_for_function("() => document.querySelector('video').currentTime > 1")
-    showing = (
-        "() => [...document.querySelector('video').textTracks].some(t => t.mode === 'showing')"
-    )
-    captions = page.locator("[data-captions]")
-    expect(captions).to_have_value("ko")  # Korean captions start on where there are any
+    showing = """() => [...document.querySelector('video').textTracks]
+        .filter(t => t.mode === 'showing').map(t => t.language).join()"""
+    assert page.evaluate(showing) == "ko"  # Korean captions start on where there are any
     page.keyboard.press("c")
-    expect(captions).to_have_value("")
-    assert not page.evaluate(showing)
+    page.wait_for_function(f"() => ({showing})() === ''")
     page.keyboard.press("c")
-    expect(captions).to_have_value("ko")
-    page.wait_for_function(showing)
-    page.keyboard.press("Space")
-    assert page.evaluate("document.querySelector('video').paused")
+    page.wait_for_function(f"() => ({showing})() === 'ko'")
 
-    tab_to(page, re.compile("코칭의 이해"))
+    # Near the end (9: nine tenths in), the next lecture's prompt; Shift+Tab reaches its
+    # button before the countdown ends.
+    page.keyboard.press("9")
+    prompt = page.locator("[data-next]")
+    expect(prompt).to_be_visible(timeout=20_000)
+    tab_to(page, "바로 보기", key="Shift+Tab", limit=20)
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/lectures/2/$"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("코칭의 이해")
