@@ -643,4 +643,9 @@ if (config.watch && (config.watch.active || config.watch.failure_message || repl
 }
 
 // For tests and the curious: the state of the panel.
-window.lmsUpload = { loadRecord, state: () => panel.dataset.uploadState };
+window.lmsUpload = {
+  loadRecord,
+  state: () => panel.dataset.uploadState,
+  // Bytes of parts under way that the bar counts (and would take back if they were lost).
+  inFlight: () => (current ? [...current.loading.values()].reduce((a, b) => a + b, 0) : 0),
+};
