@@ -13,6 +13,7 @@ from lms.media import tasks
 from lms.media.models import TranscodeJob, Upload
 from tests.browser.cutting_proxy import cutting_proxy
 from tests.browser.uploading import (
+    upload_cut_then_resumed,
     upload_ready,
     wait_for,
 )
@@ -144,3 +145,119 @@ def test_the_bar_goes_back_only_with_a_reason_when_a_part_in_flight_is_lost(
     assert upload.state == "completed"
     assert upload.asset is not None
     assert upload.asset.original_size_bytes == clip.stat().st_size
+
+
+@pytest.fixture(scope="module")
+def ten_megabytes(tmp_path_factory) -> Path:
+    """~12 MB: one part of 16 MiB before parts were sized to the file, three of 5 MiB on S3."""
+    return make_clip(
+        tmp_path_factory.mktemp("studio") / "2강.mp4", seconds=1.5, size="640x360", noise=True
+    )
+
+
+@pytest.fixture(scope="module")
+def two_megabytes(tmp_path_factory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("studio") / "3강.mp4", seconds=1, noise=True)
+
+
+def test_a_file_that_was_one_part_resumes_from_its_missing_parts_embedded(
+    studio_page: Page, embedded_storage, settings, two_megabytes
+):
+    # The production part size: with it, this file used to be one part that started over.
+    settings.UPLOAD_PART_SIZE = 16 * 1024 * 1024
+    page = studio_page
+    page.goto(page.url_path)  # type: ignore[attr-defined]
+
+    upload = upload_cut_then_resumed(page, two_megabytes)
+
+    assert upload.part_size == 64 * 1024
+    assert upload.parts_count >= 30
+
+
+@pytest.mark.s3
+def test_a_file_that_was_one_part_resumes_from_its_missing_parts_on_s3(
+    studio_page: Page, settings, s3_server, s3_storage, live_server, ten_megabytes
+):
+    from tests.s3 import cors_configure
+
+    cors_configure(s3_server, [live_server.url])
+    settings.UPLOAD_PART_SIZE = 16 * 1024 * 1024
+    page = studio_page
+    page.goto(page.url_path)  # type: ignore[attr-defined]
+
+    upload = upload_cut_then_resumed(page, ten_megabytes)
+
+    assert upload.part_size == 5 * 1024 * 1024  # S3's smallest, not 16 MiB
+    assert upload.parts_count == 3
+
+
+def _in_view(page: Page, selector: str) -> bool:
+    return page.locator(selector).evaluate(
+        "el => { const r = el.getBoundingClientRect();"
+        " return r.top < window.innerHeight && r.bottom > 0; }"
+    )
+
+
+def test_captions_are_previewed_as_text_and_deleted_and_a_refused_form_keeps_its_place(
+    studio_page: Page, tmp_path
+):
+    from lms.catalog.models import Course, Lecture
+    from lms.studio import services
+
+    page = studio_page
+    lecture = Lecture.objects.get()
+    Lecture.objects.filter(pk=lecture.pk).update(duration_seconds=600)  # chapters need a length
+    services.chapter_add(lecture=lecture, start_seconds=0, title="들어가며")
+    srt = tmp_path / "1강 자막.srt"
+    srt.write_text(
+        "1\n00:00:01,000 --> 00:00:03,000\n안녕하세요, 모니터링의 이해입니다.\n\n"
+        "2\n00:00:04,000 --> 00:00:06,500\n오늘은 평가표를\n함께 봅니다.\n",
+        encoding="utf-8",
+    )
+    page.set_viewport_size(DESKTOP)
+    page.goto(page.url_path)  # type: ignore[attr-defined]
+
+    page.locator("#id_caption-file").set_input_files(str(srt))
+    page.get_by_role("button", name="자막 올리기").click()
+    expect(page.locator("#captions")).to_contain_text("한국어 · 2줄 · 1강 자막.srt")
+    assert page.url.endswith("#captions")
+
+    page.locator("#captions").get_by_role("link", name="미리 보기").click()
+    expect(page.get_by_role("heading", name="한국어 자막")).to_be_visible()
+    cues = page.locator("[data-caption-cues] tbody tr")
+    expect(cues).to_have_count(2)
+    expect(cues.nth(0)).to_contain_text("00:01.000")
+    expect(cues.nth(0)).to_contain_text("안녕하세요, 모니터링의 이해입니다.")
+    expect(cues.nth(1)).to_contain_text("오늘은 평가표를")
+    _shoot(page, "captions")
+
+    page.get_by_role("button", name="이 자막 삭제").click()
+    expect(page.locator("#captions")).to_contain_text("자막이 없습니다.")
+    assert not lecture.captions.exists()
+
+    # A chapter time past the end of the video: the page comes back at the chapters, with
+    # the error under the time field.
+    page.goto(page.url_path)  # type: ignore[attr-defined]
+    page.locator("#id_chapter-start").fill("12:00")
+    page.locator("#id_chapter-title").fill("마무리")
+    page.get_by_role("button", name="챕터 추가").click()
+    error = page.locator("#id_chapter-start_error")
+    expect(error).to_contain_text("12:00 시점은 강의 길이(10:00)보다 뒤입니다.")
+    assert page.evaluate("window.scrollY") > 0
+    assert _in_view(page, "#id_chapter-start_error")
+
+    # A chapter is edited in place.
+    chapter = lecture.chapters.get()
+    item = page.locator(f"#chapter-{chapter.pk}")
+    item.get_by_text("수정").click()
+    item.locator(f"#id_chapter-{chapter.pk}-title").fill("시작하며")
+    item.get_by_role("button", name="챕터 저장").click()
+    expect(page.locator(f"#chapter-{chapter.pk}")).to_contain_text("시작하며")
+    _shoot(page, "lecture-chapters")
+
+    course = Course.objects.get()
+    page.goto(f"/studio/courses/{course.pk}/")
+    expect(page.locator("[data-review-notice]")).to_have_text(
+        "공개 중: 모든 회원이 강좌를 볼 수 있습니다."
+    )
+    _shoot(page, "course")
