@@ -124,9 +124,16 @@ def video_audience(*, lecture: Lecture, now: datetime | None = None) -> str:
 
 
 def replacement_notice(*, lecture: Lecture, has_playing_video: bool) -> str:
-    """What happens to learners when a new video is uploaded, said before the upload: a new
-    video goes live when its processing ends, without a new review (the reason is in
-    docs/architecture.md, "Replacing a published lecture's video")."""
+    """What happens to learners when a new video is uploaded, said before the upload.
+
+    A new video of a published lecture goes live when its processing ends, without a new
+    review (`assets.lecture_video_replace`, `assets.lectures_switch_to_ready`). Why: review
+    judges a course and its instructor, and a published course's texts already change without
+    one; a replacement is almost always a fix (sound, a wrong slide, a cut), which learners
+    should get at once rather than keep watching the faulty video for days; the old video
+    plays until the new one is ready, so nothing breaks meanwhile; and staff can still
+    archive a course, and see the new video in the next review's list of changes ("New
+    video: ...")."""
     if not has_playing_video:
         return ""
     if lecture.is_visible and lecture.course.is_visible:
