@@ -4,20 +4,54 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('community', '0005_korean_labels'),
+        ("community", "0005_korean_labels"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('registration_confirmed', 'Registration confirmed'), ('waitlisted', 'Put on the waitlist'), ('waitlist_offer', 'A place is offered from the waitlist'), ('reminder_day', 'Reminder the day before'), ('reminder_hour', 'Reminder an hour before'), ('event_moved', 'Lecture moved'), ('event_cancelled', 'Lecture cancelled'), ('recording_published', 'Recording published'), ('announcement', 'Announcement'), ('answer_posted', 'An answer to my question'), ('course_approved', 'My course approved'), ('course_sent_back', 'My course sent back for changes'), ('course_scheduled', 'My course approved and scheduled')], max_length=32, verbose_name='kind'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("registration_confirmed", "Registration confirmed"),
+                    ("waitlisted", "Put on the waitlist"),
+                    ("waitlist_offer", "A place is offered from the waitlist"),
+                    ("reminder_day", "Reminder the day before"),
+                    ("reminder_hour", "Reminder an hour before"),
+                    ("event_moved", "Lecture moved"),
+                    ("event_cancelled", "Lecture cancelled"),
+                    ("recording_published", "Recording published"),
+                    ("announcement", "Announcement"),
+                    ("answer_posted", "An answer to my question"),
+                    ("course_approved", "My course approved"),
+                    ("course_sent_back", "My course sent back for changes"),
+                    ("course_scheduled", "My course approved and scheduled"),
+                ],
+                max_length=32,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='notificationpreference',
-            name='kind',
-            field=models.CharField(choices=[('registration_confirmed', 'Registration confirmed'), ('waitlisted', 'Put on the waitlist'), ('waitlist_offer', 'A place is offered from the waitlist'), ('reminder_day', 'Reminder the day before'), ('reminder_hour', 'Reminder an hour before'), ('event_moved', 'Lecture moved'), ('event_cancelled', 'Lecture cancelled'), ('recording_published', 'Recording published'), ('announcement', 'Announcement'), ('answer_posted', 'An answer to my question'), ('course_approved', 'My course approved'), ('course_sent_back', 'My course sent back for changes'), ('course_scheduled', 'My course approved and scheduled')], max_length=32),
+            model_name="notificationpreference",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("registration_confirmed", "Registration confirmed"),
+                    ("waitlisted", "Put on the waitlist"),
+                    ("waitlist_offer", "A place is offered from the waitlist"),
+                    ("reminder_day", "Reminder the day before"),
+                    ("reminder_hour", "Reminder an hour before"),
+                    ("event_moved", "Lecture moved"),
+                    ("event_cancelled", "Lecture cancelled"),
+                    ("recording_published", "Recording published"),
+                    ("announcement", "Announcement"),
+                    ("answer_posted", "An answer to my question"),
+                    ("course_approved", "My course approved"),
+                    ("course_sent_back", "My course sent back for changes"),
+                    ("course_scheduled", "My course approved and scheduled"),
+                ],
+                max_length=32,
+            ),
         ),
     ]
