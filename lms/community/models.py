@@ -210,6 +210,7 @@ class NotificationKind(models.TextChoices):
     ANSWER_POSTED = "answer_posted", _("An answer to my question")
     COURSE_APPROVED = "course_approved", _("My course approved")
     COURSE_SENT_BACK = "course_sent_back", _("My course sent back for changes")
+    COURSE_SCHEDULED = "course_scheduled", _("My course approved and scheduled")
 
 
 class Notification(models.Model):

@@ -97,6 +97,10 @@ def _texts(
             _("Course approved: %(course)s"),
             _("“%(course)s” has been approved. %(comment)s"),
         ),
+        "course_scheduled": (
+            _("Course scheduled: %(course)s"),
+            _("“%(course)s” has been approved and will be published %(when)s. %(comment)s"),
+        ),
         "course_sent_back": (
             _("Course sent back for changes: %(course)s"),
             _("“%(course)s” has been sent back for changes. The reviewer wrote: %(comment)s"),

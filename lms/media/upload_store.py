@@ -42,6 +42,7 @@ from .models import Upload, UploadPart
 READ_CHUNK_BYTES = 1024 * 1024
 S3_MIN_PART_BYTES = 5 * 1024 * 1024  # S3 (and SeaweedFS) refuse smaller parts but the last
 MAX_PARTS = 10_000  # S3's limit; the embedded mode keeps it too, for one protocol
+PART_ALIGN_BYTES = 64 * 1024  # parts start at round offsets in the sparse data file
 LOCAL_PARTS_DIR = "upload-parts"
 
 
@@ -133,9 +134,24 @@ def part_store(backend: str | None = None) -> PartStore:
 
 
 def part_size_for(size: int, backend: str) -> int:
-    part = max(int(settings.UPLOAD_PART_SIZE), HEAD_BYTES)
+    """The part size of an upload of `size` bytes: about UPLOAD_TARGET_PARTS parts, each at
+    most UPLOAD_PART_SIZE and a multiple of 64 KiB.
+
+    Small parts are what makes a resume cheap: the parts in flight when the connection drops
+    are sent again from their start, so with 16 MiB parts a 12 MB file restarted from zero.
+    The floor is what the storage needs: the head the first part is sniffed by (64 KiB) in the
+    embedded mode, S3's 5 MiB minimum for all parts but the last on S3 (so there a file of
+    5 MiB or less stays one part). Big files keep UPLOAD_PART_SIZE, so that the number of
+    requests stays bounded (and within S3's 10,000 parts).
+    """
+    ceiling = max(int(settings.UPLOAD_PART_SIZE), HEAD_BYTES)
+    floor = HEAD_BYTES
     if backend == Upload.Backend.S3:
-        part = max(part, S3_MIN_PART_BYTES)
+        floor = S3_MIN_PART_BYTES
+        ceiling = max(ceiling, S3_MIN_PART_BYTES)
+    target = -(-size // max(1, int(settings.UPLOAD_TARGET_PARTS)))
+    part = min(max(target, floor), ceiling)
+    part = -(-part // PART_ALIGN_BYTES) * PART_ALIGN_BYTES
     return max(part, -(-size // MAX_PARTS))
 
 

@@ -460,12 +460,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
 
-# Resumable uploads (DESIGN.md "Media pipeline" 1; lms/media/uploads.py). Parts of
-# UPLOAD_PART_SIZE bytes (S3 needs at least 5 MiB for all but the last); the browser sends
+# Resumable uploads (DESIGN.md "Media pipeline" 1; lms/media/uploads.py). A file is sent in
+# about UPLOAD_TARGET_PARTS parts of at most UPLOAD_PART_SIZE bytes (S3 needs at least 5 MiB for
+# all but the last: lms/media/upload_store.py `part_size_for`); the browser sends
 # UPLOAD_CONCURRENCY at a time. On S3 each part URL is presigned for UPLOAD_PART_URL_TTL_SECONDS.
 # An upload with no activity for UPLOAD_EXPIRE_HOURS is aborted and its parts deleted by the
 # `uploads_cleanup` task; finished upload records are kept UPLOAD_RECORD_RETENTION_DAYS.
 UPLOAD_PART_SIZE = env.int("UPLOAD_PART_SIZE", default=16 * 1024**2)
+UPLOAD_TARGET_PARTS = env.int("UPLOAD_TARGET_PARTS", default=100)
 UPLOAD_CONCURRENCY = env.int("UPLOAD_CONCURRENCY", default=3)
 UPLOAD_PART_URL_TTL_SECONDS = env.int("UPLOAD_PART_URL_TTL_SECONDS", default=15 * 60)
 UPLOAD_EXPIRE_HOURS = env.float("UPLOAD_EXPIRE_HOURS", default=24.0)

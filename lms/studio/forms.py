@@ -1,10 +1,20 @@
 from django import forms
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from lms.catalog.models import Course, Lecture, LectureCaption
 
 
-class CourseForm(forms.ModelForm[Course]):
+class StudioFormMixin:
+    """Renders `as_div` with templates/studio/fields.html (errors under their field), through
+    the project's template engine (the form renderer's does not see templates/)."""
+
+    def as_div(self) -> SafeString:
+        return SafeString(render_to_string("studio/fields.html", {"form": self}))
+
+
+class CourseForm(StudioFormMixin, forms.ModelForm[Course]):
     # `category` is the model's field, not a declared one, so that its label is the model's
     # translated verbose name; Category's Meta already orders by position.
     class Meta:
@@ -13,24 +23,24 @@ class CourseForm(forms.ModelForm[Course]):
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
 
 
-class LectureForm(forms.ModelForm[Lecture]):
+class LectureForm(StudioFormMixin, forms.ModelForm[Lecture]):
     class Meta:
         model = Lecture
         fields = ("title", "title_en", "description")
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
-class ChapterForm(forms.Form):
+class ChapterForm(StudioFormMixin, forms.Form):
     start = forms.CharField(label=_("Time"), max_length=12, help_text=_("e.g. 12:34"))
     title = forms.CharField(label=_("Chapter title"), max_length=120)
 
 
-class CaptionForm(forms.Form):
+class CaptionForm(StudioFormMixin, forms.Form):
     language = forms.ChoiceField(label=_("Language"), choices=LectureCaption.Language.choices)
     file = forms.FileField(label=_("SRT or WebVTT file"))
 
 
-class AttachmentForm(forms.Form):
+class AttachmentForm(StudioFormMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
     file = forms.FileField(label=_("File (PDF, PowerPoint, Excel, Word, HWP)"))
 

@@ -3,11 +3,20 @@ from typing import Any
 
 from django.db.models import Count, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
-from lms.catalog.models import Course, Lecture, LectureAttachment
+from lms.catalog.models import Course, Lecture, LectureAttachment, LectureCaption, Status
 from lms.catalog.selectors import can_edit_course, course_list_in_review
+from lms.core.dates import korean_datetime
 
+from .captions import (
+    MAX_CAPTION_BYTES,
+    CaptionError,
+    decode_caption_bytes,
+    format_time,
+    parse_captions,
+)
 from .models import CourseReview
 from .services import course_snapshot, snapshot_changes
 
@@ -28,6 +37,65 @@ def access_attachment(user: User, *, attachment_id: int) -> LectureAttachment:
     ):
         raise Http404
     return attachment
+
+
+@dataclass(frozen=True)
+class CueRow:
+    start: str
+    end: str
+    text: str
+
+
+def caption_cues(caption: LectureCaption) -> list[CueRow]:
+    """The cues of a stored caption track (WebVTT written by `caption_upload`), their times
+    written as players write them; empty when the file is missing or unreadable, which the
+    preview page says."""
+    try:
+        with caption.file.open("rb") as handle:
+            data = handle.read(MAX_CAPTION_BYTES + 1)
+        cues = parse_captions(decode_caption_bytes(data))
+    except (OSError, CaptionError):
+        return []
+    return [CueRow(_cue_time(c.start), _cue_time(c.end), c.text) for c in cues]
+
+
+def _cue_time(seconds: float) -> str:
+    text = format_time(seconds)  # 00:01:02.500
+    return text[3:] if text.startswith("00:") else text
+
+
+@dataclass(frozen=True)
+class ReviewNotice:
+    kind: str  # sent_back, scheduled, published, in_review
+    text: str
+
+
+def course_review_notice(course: Course) -> ReviewNotice | None:
+    """What the studio's course page says first about the course's review: sent back (with
+    the reviewer's comment), approved and scheduled (with the time), published, or waiting.
+    The same decisions reach the instructors as notifications (`services._tell_instructors`).
+    """
+    latest = course.reviews.order_by("-created_at", "-id").first()
+    if course.status == Status.DRAFT and latest and latest.kind == CourseReview.Kind.SENT_BACK:
+        return ReviewNotice(
+            "sent_back",
+            _(
+                "Sent back for changes on %(date)s. The reviewer wrote: “%(comment)s” "
+                "Make the changes, then submit the course again."
+            )
+            % {"date": korean_datetime(latest.created_at), "comment": latest.comment},
+        )
+    if course.status == Status.IN_REVIEW:
+        return ReviewNotice("in_review", _("Submitted: staff will review the course."))
+    if course.is_scheduled and course.publish_at is not None:
+        return ReviewNotice(
+            "scheduled",
+            _("Approved. The course will be published %(when)s, for every member.")
+            % {"when": korean_datetime(course.publish_at)},
+        )
+    if course.is_visible:
+        return ReviewNotice("published", _("Published: every member can see the course."))
+    return None
 
 
 def lecture_list_for_studio(course: Course) -> QuerySet[Lecture]:

@@ -12,12 +12,13 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from lms.accounts.models import User
@@ -34,6 +35,7 @@ from lms.catalog.models import (
 )
 from lms.community.models import NotificationKind
 from lms.community.notifications import notify
+from lms.core.dates import korean_datetime
 from lms.core.errors import AppError
 
 from . import handouts
@@ -78,10 +80,8 @@ def lecture_update(*, lecture: Lecture, **fields: Any) -> Lecture:
     return lecture
 
 
-@transaction.atomic
-def chapter_add(*, lecture: Lecture, start_seconds: int, title: str) -> LectureChapter:
-    """A chapter mark. Its time must fall inside the video, so the video must be ready."""
-    lecture = Lecture.objects.select_for_update().get(pk=lecture.pk)
+def _chapter_check(lecture: Lecture, start_seconds: int, *, other_than: int | None = None) -> None:
+    """A chapter's time must fall inside the ready video, one chapter per time."""
     if lecture.duration_seconds <= 0:
         raise AppError(
             _("Add chapters once the video is ready, so that their times can be checked."),
@@ -91,21 +91,45 @@ def chapter_add(*, lecture: Lecture, start_seconds: int, title: str) -> LectureC
         raise AppError(
             _("%(time)s is beyond the end of the lecture (%(duration)s).")
             % {
-                "time": _clock(start_seconds),
-                "duration": _clock(lecture.duration_seconds),
+                "time": clock(start_seconds),
+                "duration": clock(lecture.duration_seconds),
             },
             code="chapter_beyond_duration",
             extra={"field": "start"},
         )
-    if lecture.chapters.filter(start_seconds=start_seconds).exists():
+    same_time = lecture.chapters.filter(start_seconds=start_seconds)
+    if other_than is not None:
+        same_time = same_time.exclude(pk=other_than)
+    if same_time.exists():
         raise AppError(
-            _("There is already a chapter at %(time)s.") % {"time": _clock(start_seconds)},
+            _("There is already a chapter at %(time)s.") % {"time": clock(start_seconds)},
             code="chapter_duplicate",
             extra={"field": "start"},
         )
+
+
+@transaction.atomic
+def chapter_add(*, lecture: Lecture, start_seconds: int, title: str) -> LectureChapter:
+    """A chapter mark. Its time must fall inside the video, so the video must be ready."""
+    lecture = Lecture.objects.select_for_update().get(pk=lecture.pk)
+    _chapter_check(lecture, start_seconds)
     chapter = LectureChapter(lecture=lecture, start_seconds=start_seconds, title=title.strip())
     catalog_services._full_clean(chapter)
     chapter.save()
+    return chapter
+
+
+@transaction.atomic
+def chapter_update(*, chapter: LectureChapter, start_seconds: int, title: str) -> LectureChapter:
+    """Move or rename a chapter, under the same checks as adding one (the lecture is locked,
+    so two edits cannot put two chapters at one time)."""
+    lecture = Lecture.objects.select_for_update().get(pk=chapter.lecture_id)
+    chapter = LectureChapter.objects.get(pk=chapter.pk, lecture=lecture)
+    _chapter_check(lecture, start_seconds, other_than=chapter.pk)
+    chapter.start_seconds = start_seconds
+    chapter.title = title.strip()
+    catalog_services._full_clean(chapter)
+    chapter.save(update_fields=["start_seconds", "title"])
     return chapter
 
 
@@ -113,7 +137,8 @@ def chapter_delete(*, chapter: LectureChapter) -> None:
     chapter.delete()
 
 
-def _clock(seconds: int) -> str:
+def clock(seconds: int) -> str:
+    """Seconds as the studio writes times: “12:34”, “1:02:03”."""
     h, rest = divmod(int(seconds), 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
@@ -172,6 +197,14 @@ def caption_upload(*, lecture: Lecture, language: str, upload: UploadedFile) -> 
         storage = caption.file.storage
         transaction.on_commit(lambda: storage.delete(old_name))
     return caption
+
+
+@transaction.atomic
+def caption_delete(*, caption: LectureCaption) -> None:
+    """Remove a caption track; its file goes once the removal is committed."""
+    name, storage = caption.file.name, caption.file.storage
+    caption.delete()
+    transaction.on_commit(lambda: storage.delete(name))
 
 
 @transaction.atomic
@@ -286,20 +319,25 @@ def snapshot_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> li
 
 
 def _tell_instructors(review: CourseReview) -> None:
-    """Tell the course's instructors of a review decision, once per decision (`notify`)."""
+    """Tell the course's instructors of a review decision, once per decision (`notify`): sent
+    back, approved, or approved for a later time (scheduled, with that time)."""
     course = review.course
-    kind = (
-        NotificationKind.COURSE_SENT_BACK
-        if review.kind == CourseReview.Kind.SENT_BACK
-        else NotificationKind.COURSE_APPROVED
-    )
+    params = {"course": course.title, "comment": review.comment}
+    if review.kind == CourseReview.Kind.SENT_BACK:
+        kind = NotificationKind.COURSE_SENT_BACK
+    elif course.is_scheduled and course.publish_at is not None:
+        kind = NotificationKind.COURSE_SCHEDULED
+        with translation.override(settings.LANGUAGE_CODE):  # the notice's own language
+            params["when"] = korean_datetime(course.publish_at)
+    else:
+        kind = NotificationKind.COURSE_APPROVED
     for instructor in course.instructors.order_by("pk"):
         notify(
             member=instructor,
             kind=kind,
             dedupe=f"{kind}:{review.pk}",
             url=reverse("studio:course", args=[course.pk]),
-            params={"course": course.title, "comment": review.comment},
+            params=params,
         )
 
 

@@ -17,6 +17,12 @@ urlpatterns = [
     path(lecture + "move/", views.lecture_move, name="lecture_move"),
     path(lecture + "delete/", views.lecture_delete, name="lecture_delete"),
     path(lecture + "chapters/<id:chapter_pk>/delete/", views.chapter_delete, name="chapter_delete"),
+    path(lecture + "captions/<id:caption_pk>/", views.caption_preview, name="caption_preview"),
+    path(
+        lecture + "captions/<id:caption_pk>/delete/",
+        views.caption_delete,
+        name="caption_delete",
+    ),
     path(
         lecture + "handouts/<id:attachment_pk>/delete/",
         views.attachment_delete,

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from lms.accounts.requests import MemberRequest
 from lms.catalog import selectors as catalog_selectors
 from lms.catalog import services as catalog_services
-from lms.catalog.models import LectureAttachment, LectureChapter
+from lms.catalog.models import LectureAttachment, LectureCaption, LectureChapter
 from lms.core.errors import AppError
 from lms.core.web import add_app_error, instructor_required, staff_required
 from lms.media.files import stored_file_response
@@ -80,6 +80,7 @@ def course_edit(request: MemberRequest, pk: int) -> HttpResponse:
         "lecture_form": lecture_form,
         "lectures": selectors.lecture_list_for_studio(course),
         "reviews": course.reviews.select_related("by")[:10],
+        "review_notice": selectors.course_review_notice(course),
     }
     return render(request, "studio/course_edit.html", context)
 
@@ -94,7 +95,7 @@ def lecture_create(request: MemberRequest, pk: int) -> HttpResponse:
         return redirect("studio:lecture", course_pk=course.pk, pk=lecture.pk)
     for error in form.errors.values():
         messages.error(request, " ".join(str(e) for e in error))
-    return redirect("studio:course", pk=course.pk)
+    return redirect(reverse("studio:course", args=[course.pk]) + "#lectures")
 
 
 @instructor_required
@@ -140,6 +141,15 @@ def lecture_edit(request: MemberRequest, course_pk: int, pk: int) -> HttpRespons
     caption_form = CaptionForm(prefix="caption")
     attachment_form = AttachmentForm(prefix="handout")
     action = request.POST.get("action") if request.method == "POST" else None
+    chapters = list(lecture.chapters.all())
+    chapter_edit_forms = {
+        c.pk: ChapterForm(
+            prefix=f"chapter-{c.pk}",
+            initial={"start": services.clock(c.start_seconds), "title": c.title},
+        )
+        for c in chapters
+    }
+    edited = None
     try:
         if action == "lecture":
             form = LectureForm(request.POST, instance=lecture, prefix="lecture")
@@ -156,6 +166,20 @@ def lecture_edit(request: MemberRequest, course_pk: int, pk: int) -> HttpRespons
                     title=chapter_form.cleaned_data["title"],
                 )
                 messages.success(request, _("Chapter added."))
+                return redirect(request.path + "#chapters")
+        elif action == "chapter_edit":
+            edited = next((c for c in chapters if str(c.pk) == request.POST.get("chapter")), None)
+            if edited is None:
+                raise Http404
+            form_edit = ChapterForm(request.POST, prefix=f"chapter-{edited.pk}")
+            chapter_edit_forms[edited.pk] = form_edit
+            if form_edit.is_valid():
+                services.chapter_update(
+                    chapter=edited,
+                    start_seconds=services.parse_clock(form_edit.cleaned_data["start"]),
+                    title=form_edit.cleaned_data["title"],
+                )
+                messages.success(request, _("Chapter saved."))
                 return redirect(request.path + "#chapters")
         elif action == "caption":
             caption_form = CaptionForm(request.POST, request.FILES, prefix="caption")
@@ -184,9 +208,10 @@ def lecture_edit(request: MemberRequest, course_pk: int, pk: int) -> HttpRespons
         target = {
             "lecture": form,
             "chapter": chapter_form,
+            "chapter_edit": chapter_edit_forms[edited.pk] if edited else form,
             "caption": caption_form,
             "handout": attachment_form,
-        }[action or "lecture"]
+        }.get(action or "lecture", form)
         add_app_error(target, exc)
     context = {
         "course": lecture.course,
@@ -195,7 +220,8 @@ def lecture_edit(request: MemberRequest, course_pk: int, pk: int) -> HttpRespons
         "chapter_form": chapter_form,
         "caption_form": caption_form,
         "attachment_form": attachment_form,
-        "chapters": lecture.chapters.all(),
+        "chapters": [(c, chapter_edit_forms[c.pk]) for c in chapters],
+        "edited_chapter": edited.pk if edited else None,
         "captions": lecture.captions.all(),
         "attachments": lecture.attachments.all(),
         "video_panel": video_panel_context(request=request, lecture=lecture),
@@ -217,6 +243,45 @@ def chapter_delete(
         chapter=get_object_or_404(LectureChapter, lecture=lecture, pk=chapter_pk)
     )
     return redirect(reverse("studio:lecture", args=[course_pk, pk]) + "#chapters")
+
+
+@instructor_required
+@require_GET
+def caption_preview(
+    request: MemberRequest, course_pk: int, pk: int, caption_pk: int
+) -> HttpResponse:
+    """The cues of a lecture's caption track as text, to check them before learners do."""
+    lecture = catalog_selectors.access_lecture_for_edit(
+        request.user,
+        course_pk=course_pk,
+        pk=pk,
+    )
+    caption = get_object_or_404(LectureCaption, lecture=lecture, pk=caption_pk)
+    context = {
+        "course": lecture.course,
+        "lecture": lecture,
+        "caption": caption,
+        "cues": selectors.caption_cues(caption),
+    }
+    return render(request, "studio/caption_preview.html", context)
+
+
+@instructor_required
+@require_POST
+def caption_delete(
+    request: MemberRequest, course_pk: int, pk: int, caption_pk: int
+) -> HttpResponse:
+    lecture = catalog_selectors.access_lecture_for_edit(
+        request.user,
+        course_pk=course_pk,
+        pk=pk,
+    )
+    caption = get_object_or_404(LectureCaption, lecture=lecture, pk=caption_pk)
+    services.caption_delete(caption=caption)
+    messages.success(
+        request, _("%(language)s captions deleted.") % {"language": caption.get_language_display()}
+    )
+    return redirect(reverse("studio:lecture", args=[course_pk, pk]) + "#captions")
 
 
 @instructor_required

@@ -112,7 +112,7 @@ def _member_applies_to_teach(page: Page) -> None:
 
 def _staff_approve_the_application(page: Page, member: User) -> None:
     page.goto("/studio/")
-    page.get_by_role("link", name="강사 신청 심사").click()
+    page.get_by_role("link", name="강사 신청 심사", exact=True).click()
     entry = page.locator("article.application", has_text=TOPIC)
     expect(entry).to_contain_text(member.email)
     entry.get_by_label("신청자에게 보낼 메시지").fill("환영합니다. 첫 강좌를 기대합니다.")
@@ -192,7 +192,7 @@ def _instructor_submits_the_course(page: Page) -> None:
 
 def _staff_find_the_course_in_the_review_queue(page: Page) -> None:
     page.goto("/studio/")
-    page.get_by_role("link", name="검토 대기열").click()
+    page.get_by_role("link", name="검토 대기열", exact=True).click()
     entry = page.locator("article.review-entry", has_text=COURSE)
     expect(entry).to_contain_text("김상담")
     expect(entry.locator(".changes")).to_contain_text("새 강좌: 아직 승인된 적이 없습니다.")

@@ -124,15 +124,20 @@ def upload_cut_then_resumed(page: Page, clip: Path) -> Upload:
 
 def transcode_and_see_ready(page: Page, upload: Upload) -> None:
     """Run the completed upload's transcode job as a worker would; the studio page, still open,
-    shows the video ready with its poster without a reload, and the lecture has the video."""
+    shows the video ready in its player, with its poster, without a reload, and the lecture
+    has the video."""
     job = TranscodeJob.objects.get(asset=upload.asset)
     tasks.transcode_job(job.pk)
 
     expect(page.locator("[data-video-status]")).to_have_attribute("data-state", "ready")
     expect(page.locator("[data-video-label]")).to_contain_text("준비되었습니다")
-    poster = page.locator("[data-video-poster]")
-    expect(poster).to_be_visible()
-    page.wait_for_function("() => document.querySelector('[data-video-poster]').naturalWidth > 0")
+    # The studio's player shows the new video's poster (a signed URL that serves an image).
+    player = page.locator("[data-video-player]")
+    expect(player).to_be_visible()
+    page.wait_for_function("() => document.querySelector('[data-video-player]').poster !== ''")
+    poster = page.request.get(player.evaluate("video => video.poster"))
+    assert poster.ok
+    assert poster.headers["content-type"].startswith("image/")
     assert upload.lecture is not None
     upload.lecture.refresh_from_db()
     assert upload.lecture.video_id == upload.asset_id

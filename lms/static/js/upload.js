@@ -4,7 +4,13 @@
 // Resuming: the upload id is kept in localStorage with the file's fingerprint (name, size,
 // last modified) for this lecture. After a dropped connection the parts are retried with
 // backoff; after a reload or a closed tab the person picks the same file again (a page cannot
-// keep a file handle) and only the parts the server does not hold yet are sent.
+// keep a file handle) and only the parts the server does not hold yet are sent. Parts are
+// small (about 1% of the file: lms/media/upload_store.py `part_size_for`), so little is sent
+// twice; when the bar must go back (the parts in flight were lost) it says so.
+//
+// Processing: the panel shows one state at a time (no video, processing, ready, a replacement
+// processing, failed) and, once a video is ready, plays it here with the lecture's own signed
+// playlist, as learners get it.
 
 import { clock, csrfToken } from "./common.js";
 
@@ -122,6 +128,8 @@ class ResumableUpload {
     this.wakers = new Set(); // resolves pending waits (backoff, offline) when cancelled
     this.cancelled = false;
     this.samples = [];
+    this.peak = 0; // the highest percentage shown so far
+    this.shown = -1;
   }
 
   async run() {
@@ -135,6 +143,9 @@ class ResumableUpload {
       return { video: await this.retrying(() => api("GET", statusUrl)) };
     }
     for (const part of this.upload.parts) this.held.set(part.number, part);
+    // The bar reached `shown` before the page was closed; parts in flight then are lost.
+    const before = loadRecord();
+    if (before && before.id === this.upload.id && before.shown) this.peak = before.shown;
     if (this.held.size) {
       say(format(t.resuming, { done: this.held.size, total: this.upload.parts_count }));
     } else {
@@ -181,6 +192,7 @@ class ResumableUpload {
       fingerprint: fingerprint(this.file),
       name: this.file.name,
       size: this.file.size,
+      shown: 0,
     });
     return upload;
   }
@@ -373,6 +385,27 @@ class ResumableUpload {
     if (this.upload) await api("DELETE", uploadUrl(this.upload.id)).catch(() => {});
   }
 
+  // The bar goes back only when bytes in flight were lost (a part cut off by the network, or
+  // the parts under way when the page was closed): then it says so, until it is past the
+  // point it had reached.
+  sayIfBack(percent) {
+    const back = $("upload-back");
+    if (percent < this.peak) {
+      back.textContent = format(t.wentBack, { from: this.peak, to: percent });
+      back.hidden = false;
+    } else {
+      back.hidden = true;
+      this.peak = percent;
+    }
+    if (percent !== this.shown) {
+      this.shown = percent;
+      const record = loadRecord();
+      if (record && this.upload && record.id === this.upload.id) {
+        saveRecord({ ...record, shown: Math.max(percent, record.shown || 0) });
+      }
+    }
+  }
+
   render() {
     const total = this.file.size;
     let sent = 0;
@@ -387,6 +420,7 @@ class ResumableUpload {
     const [since, from] = this.samples[0];
     const speed = now > since ? ((sent - from) * 1000) / (now - since) : 0;
     const percent = total ? Math.floor((sent / total) * 100) : 0;
+    this.sayIfBack(percent);
     $("upload-bar").value = percent;
     $("upload-percent").textContent = `${percent}%`;
     $("upload-speed").textContent = speed > 0 ? format(t.speed, { speed: formatBytes(speed) }) : "";
@@ -496,40 +530,93 @@ async function poll(url) {
   }
 }
 
+// ---------------------------------------------------------------- the studio's player
+
+let player = null; // hls.js instance playing the lecture's playlist
+
+function attachPlayer() {
+  const video = $("video-player");
+  if (player) player.destroy();
+  player = null;
+  if (window.Hls && window.Hls.isSupported()) {
+    // The lecture's master playlist, whose media URLs are signed as learners' are. Nothing
+    // but the playlist loads before the instructor presses play.
+    const hls = new window.Hls({ autoStartLoad: false, capLevelToPlayerSize: true });
+    let started = false;
+    video.addEventListener("play", () => {
+      if (player === hls && !started) {
+        started = true;
+        hls.startLoad(-1);
+      }
+    });
+    hls.loadSource(config.playerSrc);
+    hls.attachMedia(video);
+    player = hls;
+  } else if (video.canPlayType("application/vnd.apple.mpegurl")) {
+    video.src = config.playerSrc; // Safari plays HLS itself
+  }
+}
+
+function showPlayer(status, reload) {
+  const video = $("video-player");
+  if (status.poster) video.poster = status.poster;
+  $("video-preview").hidden = false;
+  if (reload || !video.dataset.attached) {
+    video.dataset.attached = "1";
+    attachPlayer();
+  }
+  if (status.duration_seconds) {
+    $("video-duration").textContent = clock(status.duration_seconds);
+    $("video-length").hidden = false;
+  }
+}
+
+function hidePlayer() {
+  $("video-preview").hidden = true;
+  $("video-length").hidden = true;
+}
+
+// ---------------------------------------------------------------- one state at a time
+
 function render(status) {
   const box = $("video-status");
-  box.hidden = false;
   box.dataset.state = status.state;
   box.dataset.jobState = status.job_state || "";
   const label = $("video-label");
   const bar = $("video-progress");
   const note = $("video-note");
-  const poster = $("video-poster");
   const percent = Math.floor(status.progress * 100);
   bar.hidden = !status.active;
   bar.value = percent;
   note.hidden = true;
+  let state;
   if (status.ready && !status.active) {
+    state = "ready";
     label.textContent = replacement ? t.readyReplacement : t.ready;
-    if (status.poster) {
-      poster.src = status.poster;
-      poster.hidden = false;
-    }
+    // A replacement that is ready is now the lecture's video: load it afresh.
+    showPlayer(status, replacement);
+    config.hasPlayingVideo = true; // so that a next upload here is a replacement
   } else if (status.active) {
+    state = replacement ? "replacing" : "processing";
     label.textContent =
       status.job_state === "queued" ? t.processingQueued : format(t.processing, { percent });
     if (status.eta_seconds) {
       label.textContent += ` · ${format(t.timeLeft, { time: clock(status.eta_seconds) })}`;
     }
     if (replacement) {
-      note.textContent = t.pendingNote;
+      note.textContent = t.pendingNote; // the current video keeps playing, here too
       note.hidden = false;
+    } else {
+      hidePlayer();
     }
-  } else if (status.failure_message) {
-    label.textContent = format(t.processingFailed, { reason: status.failure_message });
   } else {
-    label.textContent = status.state_label;
+    state = replacement ? "replacement_failed" : "failed";
+    label.textContent = status.failure_message
+      ? format(t.processingFailed, { reason: status.failure_message })
+      : status.state_label;
+    if (!replacement) hidePlayer();
   }
+  panel.dataset.panelState = state;
   setupAction($("video-retry"), status.can_retry, status.retry_url);
   setupAction($("video-cancel"), status.can_cancel, status.cancel_url);
 }
@@ -550,9 +637,15 @@ function setupAction(button, enabled, url) {
 
 setupPicker();
 showInterrupted();
+if (config.hasPlayingVideo) showPlayer(config.watch && !replacement ? config.watch : {}, false);
 if (config.watch && (config.watch.active || config.watch.failure_message || replacement)) {
   watch(config.watch, false);
 }
 
 // For tests and the curious: the state of the panel.
-window.lmsUpload = { loadRecord, state: () => panel.dataset.uploadState };
+window.lmsUpload = {
+  loadRecord,
+  state: () => panel.dataset.uploadState,
+  // Bytes of parts under way that the bar counts (and would take back if they were lost).
+  inFlight: () => (current ? [...current.loading.values()].reduce((a, b) => a + b, 0) : 0),
+};
