@@ -51,7 +51,7 @@ def test_seed_gives_the_flagship_course_its_pitch_level_and_sections(seed):
         1: "콜센터와 QA의 기초",
         5: "모니터링과 평가",
         13: "코칭과 응대 품질",
-        19: "VOC·교육·상담사 관리",
+        19: "VOC·교육·상담원 관리",
         26: "채널 확장과 QA 조직 운영",
         29: "시험 대비",
     }
