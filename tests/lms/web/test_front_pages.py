@@ -452,3 +452,42 @@ def test_bundle_page_queries_do_not_grow_with_its_courses(django_assert_max_num_
             _queries(django_assert_max_num_queries, login(member), f"/bundles/{bundle.slug}/", 12)
         )
     assert counts[0] == counts[1]
+
+
+# --- the studio's side: sections, outcome, a cover on a new course ---------------------------
+
+
+def test_an_instructor_opens_a_section_at_a_lecture_and_learners_see_it(client):
+    instructor = UserFactory(is_instructor=True)
+    course = course_of(3)
+    course.instructors.add(instructor)
+    lecture = course.lectures.get(position=2)
+    response = login(instructor).post(
+        f"/studio/courses/{course.pk}/lectures/{lecture.pk}/",
+        {"action": "lecture", "lecture-title": lecture.title, "lecture-section_title": "실전"},
+    )
+    assert response.status_code == 302
+    page = text(client.get(f"/courses/{course.slug}/"))
+    assert '<h3 class="section-title">실전</h3>' in page
+
+
+def test_a_new_course_gets_its_outcome_and_cover_at_once(media):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    instructor = UserFactory(is_instructor=True)
+    category = CategoryFactory()
+    response = login(instructor).post(
+        "/studio/courses/new/",
+        {
+            "category": category.pk,
+            "title": "VOC 분석 실무",
+            "outcome": "VOC 분석 보고서를 직접 씁니다",
+            "level": "advanced",
+            "cover": SimpleUploadedFile("c.webp", image_bytes("WEBP")),
+        },
+    )
+    assert response.status_code == 302, text(response)
+    course = Course.objects.get(title="VOC 분석 실무")
+    assert course.outcome == "VOC 분석 보고서를 직접 씁니다"
+    assert course.level == Course.Level.ADVANCED
+    assert course.cover_image.name.endswith(".webp")
