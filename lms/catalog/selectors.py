@@ -68,6 +68,9 @@ def can_edit_course(user: User | None, course: Course) -> bool:
         return False
     if user.is_staff:  # editor_q(staff) matches every course: no query needed
         return True
+    prefetched = getattr(course, "_prefetched_objects_cache", {}).get("instructors")
+    if prefetched is not None:  # editor_q's rule on the instructors already loaded
+        return any(instructor.pk == user.pk for instructor in prefetched)
     return Course.objects.filter(editor_q(user), pk=course.pk).exists()
 
 
