@@ -167,8 +167,7 @@ def main() -> None:
         seed_members(args.members)
         if connection.vendor == "postgresql":
             # Statistics, as autovacuum would have gathered them on a live database: right
-            # after a bulk insert the planner guesses, and the member's home page spent 33 ms
-            # in a plan made for an empty table (measured 2026-12-08).
+            # after a bulk insert the planner guesses (docs/performance.md, issue 20).
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         # Member 222 watched 13 lectures: 12 completed, the 13th half-way.
