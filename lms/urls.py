@@ -51,6 +51,8 @@ urlpatterns = [
         name="api-docs",
     ),
     path("csp-report/", core_views.csp_report, name="csp-report"),
+    # Browsers and feed readers ask for /favicon.ico whatever the page links.
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("studio/", include("lms.studio.urls")),
     path("qna/", include("lms.qna.urls")),
     path("play/", include("lms.media.urls")),

@@ -16,6 +16,8 @@ Each run:
    - `calibration`: a bare WSGI app under the same gunicorn: this host's speed right now;
    - `no-db`: an API request through Django, its middleware and DRF that touches no database
      (an unauthenticated GET the permission check refuses): the floor the ratio is taken to;
+   - `commits`: the disk right now, as the latency of a one-row UPDATE + COMMIT (every
+     heartbeat waits for its COMMIT's WAL flush);
 3. `watching`: every member sends a heartbeat every `--interval` seconds (the player's send
    interval) with what it played at 1x since its previous one, for `--seconds` after a ramp
    of `--ramp-seconds` (members joining) and `--hold-seconds`; latency is counted from each
@@ -24,7 +26,10 @@ Each run:
 4. `hb-max`: heartbeats as fast as answered, and their ratio to `no-db`;
 5. checks the stored coverage of every member against what the server acknowledged.
 
-It prints one line per phase (rate, p50, p99, errors) and the run's verdict against the
+It prints one line per phase (rate, p50, p99, errors), where the CPU went per request (the
+web processes, PostgreSQL, Redis, this generator, and everything else on the host: other work
+on a shared machine shows there), PostgreSQL's checkpoints during `watching`, and the run's
+verdict against the
 targets: 0 errors, p99 < 200 ms in `watching`, every report stored, ratio >= 0.5. Figures and
 their history: docs/performance.md.
 """
@@ -390,34 +395,47 @@ class Driver:
         self.busy: set[Connection] = set()
         self.due: deque[float] = deque()
         self.scheduled = 0
+        self.requests = 0  # sent, warm-up included (the CPU readings span the whole phase)
 
     async def run(self) -> Phase:
         for _ in range(self.n):
             await self.open()
         while True:
+            self.dispatch()
             now = self.loop.time()
-            if self.rate:
-                upto = _scheduled_by(min(now, self.stop) - self.start, self.rate, self.ramp)
-                while self.scheduled < upto:
-                    self.due.append(self.start + _due_time(self.scheduled, self.rate, self.ramp))
-                    self.scheduled += 1
-            while self.idle and (self.due if self.rate else now < self.stop):
-                conn = self.idle.popleft()
-                due = self.due.popleft() if self.rate else now
-                member, request = self.make()
-                self.busy.add(conn)
-                conn.send(due, member, request)
             for conn in [c for c in self.busy if now - c.sent > 10]:
                 assert conn.transport is not None
                 conn.transport.abort()  # counted as an error in lost()
             if now >= self.stop and not self.busy and not self.due:
                 break
-            await asyncio.sleep(0.001)
+            # Wake for the next request due (an answer dispatches at once, in `answered`):
+            # the generator shares the host's two cores with the server it measures.
+            wait = 0.05
+            if self.rate and now < self.stop:
+                due = self.start + _due_time(self.scheduled, self.rate, self.ramp)
+                wait = min(wait, max(due - now, 0.0))
+            await asyncio.sleep(wait)
         for conn in self.idle:
             assert conn.transport is not None
             conn.transport.close()
         self.phase.seconds = self.stop - self.measure_from
         return self.phase
+
+    def dispatch(self) -> None:
+        """Send what is due (`rate`), or keep every connection busy (closed loop)."""
+        now = self.loop.time()
+        if self.rate:
+            upto = _scheduled_by(min(now, self.stop) - self.start, self.rate, self.ramp)
+            while self.scheduled < upto:
+                self.due.append(self.start + _due_time(self.scheduled, self.rate, self.ramp))
+                self.scheduled += 1
+        while self.idle and (self.due if self.rate else now < self.stop):
+            conn = self.idle.popleft()
+            due = self.due.popleft() if self.rate else now
+            member, request = self.make()
+            self.requests += 1
+            self.busy.add(conn)
+            conn.send(due, member, request)
 
     async def open(self) -> None:
         _, conn = await self.loop.create_connection(
@@ -440,6 +458,7 @@ class Driver:
         self.busy.discard(conn)
         self._record(conn, status)
         self.idle.append(conn)
+        self.dispatch()
 
     def lost(self, conn: Connection) -> None:
         if conn in self.busy:
@@ -537,6 +556,95 @@ def stop_process(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU seconds used so far, by who used them: the web processes (`server_pid`'s process
+    group), PostgreSQL, Redis, this load generator, and everything else on the host (other
+    work on a shared machine shows there)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"web": 0.0, "postgres": 0.0, "redis": 0.0, "generator": 0.0}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+        pid, pgid = int(stat.parent.name), int(fields[2])
+        if pgid == server_pid:
+            used["web"] += seconds
+        elif comm.startswith("postgres"):
+            used["postgres"] += seconds
+        elif comm.startswith("redis"):
+            used["redis"] += seconds
+        elif pid == os.getpid():
+            used["generator"] += seconds
+    busy = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    # user nice system idle iowait irq softirq steal: all but idle and iowait
+    total = sum(int(v) for i, v in enumerate(busy[:8]) if i not in (3, 4)) / tick
+    used["other"] = total - sum(used.values())
+    return used
+
+
+def cpu_line(before: dict[str, float], after: dict[str, float], requests: int) -> str:
+    """Where the CPU went between two `cpu_seconds` readings, per request."""
+    parts = [
+        f"{name} {(after[name] - before[name]) * 1000 / max(requests, 1):.2f}"
+        for name in ("web", "postgres", "redis", "generator", "other")
+    ]
+    return "cpu ms per request: " + ", ".join(parts)
+
+
+def commit_floor(args: argparse.Namespace, seconds: float = 10.0) -> str:
+    """The host's disk right now: 8 threads each committing a one-row UPDATE every 20 ms on
+    the benchmark's database, as a heartbeat commits (PostgreSQL waits for its WAL to reach
+    the disk before COMMIT returns). Latency of UPDATE + COMMIT, in ms."""
+    import threading
+
+    import psycopg
+
+    url = f"{args.pg}/{args.db_name}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bench_commit_probe (id int PRIMARY KEY, n int NOT NULL)")
+        conn.execute("INSERT INTO bench_commit_probe SELECT g, 0 FROM generate_series(1, 8) g")
+    latencies: list[float] = []
+    stop = time.monotonic() + seconds
+
+    def commit_loop(row: int) -> None:
+        with psycopg.connect(url) as conn:
+            while time.monotonic() < stop:
+                started = time.monotonic()
+                conn.execute("UPDATE bench_commit_probe SET n = n + 1 WHERE id = %s", (row,))
+                conn.commit()
+                latencies.append((time.monotonic() - started) * 1000)
+                time.sleep(0.02)
+
+    threads = [threading.Thread(target=commit_loop, args=(i,)) for i in range(1, 9)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DROP TABLE bench_commit_probe")
+    return (
+        f"{'commits':<12} {len(latencies) / seconds:9,.0f}/s  p50 {percentile(latencies, 0.5):7.1f}"
+        f" ms  p99 {percentile(latencies, 0.99):7.1f} ms  max {max(latencies):.1f} ms"
+        " (the disk: one-row UPDATE + COMMIT, 8 threads)"
+    )
+
+
+def checkpoints(args: argparse.Namespace) -> int:
+    """PostgreSQL's checkpoints so far (timed and requested): each ends by flushing the
+    data files, which slows the WAL flushes every COMMIT waits for."""
+    import psycopg
+
+    with psycopg.connect(f"{args.pg}/postgres", autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -584,8 +692,12 @@ def one_run(args: argparse.Namespace, number: int) -> dict[str, Any]:
     results: dict[str, Any] = {"statements": statements}
     closed = {"connections": args.connections, "seconds": args.baseline_seconds, "warmup": 3}
 
+    server_pid = 0
+
     async def drive(app: str, phases: Any) -> None:
+        nonlocal server_pid
         server = start_gunicorn(args, port, env, app)
+        server_pid = server.pid
         try:
             await phases()
         finally:
@@ -593,24 +705,32 @@ def one_run(args: argparse.Namespace, number: int) -> dict[str, Any]:
 
     async def calibration() -> None:
         bare = http_request("GET", "/", None)
-        phase = await Driver(Phase("calibration"), port, lambda: (None, bare), **closed).run()
+        before = cpu_seconds(server_pid)
+        driver = Driver(Phase("calibration"), port, lambda: (None, bare), **closed)
+        phase = await driver.run()
         results["calibration"] = len(phase.latencies) / phase.seconds
         print("  " + line(phase, 200), flush=True)
+        print(f"    {cpu_line(before, cpu_seconds(server_pid), driver.requests)}", flush=True)
 
     watching = Watching(members, lecture_ids, args.lecture_seconds)
 
     async def platform() -> None:
         no_db = http_request("GET", NO_DB, None)
-        phase = await Driver(Phase("no-db"), port, lambda: (None, no_db), **closed).run()
+        before = cpu_seconds(server_pid)
+        driver = Driver(Phase("no-db"), port, lambda: (None, no_db), **closed)
+        phase = await driver.run()
         results["no-db"] = len(phase.latencies) / phase.seconds
         print("  " + line(phase, 403), flush=True)
+        print(f"    {cpu_line(before, cpu_seconds(server_pid), driver.requests)}", flush=True)
 
         def next_heartbeat() -> tuple[Member, bytes]:
             member = watching.next_member()
             return member, watching.request(member)
 
         rate = len(members) / args.interval
-        phase = await Driver(
+        checkpoints_before = checkpoints(args)
+        before = cpu_seconds(server_pid)
+        driver = Driver(
             Phase("watching"),
             port,
             next_heartbeat,
@@ -620,18 +740,27 @@ def one_run(args: argparse.Namespace, number: int) -> dict[str, Any]:
             ramp=args.ramp_seconds,
             warmup=args.ramp_seconds + args.hold_seconds,
             on_answer=watching.answered,
-        ).run()
+        )
+        phase = await driver.run()
         results["watching"] = phase
+        results["watching-cpu"] = cpu_line(before, cpu_seconds(server_pid), driver.requests)
         print(f"  {line(phase, 200)}  (due {rate:,.0f}/s)", flush=True)
+        print(f"    {results['watching-cpu']}", flush=True)
+        print(f"    PostgreSQL checkpoints meanwhile: {checkpoints(args) - checkpoints_before}")
 
-        phase = await Driver(
+        before = cpu_seconds(server_pid)
+        driver = Driver(
             Phase("hb-max"), port, next_heartbeat, on_answer=watching.answered, **closed
-        ).run()
+        )
+        phase = await driver.run()
         results["hb-max"] = len(phase.latencies) / phase.seconds
         results["hb-max-errors"] = phase.bad(200)
         print("  " + line(phase, 200), flush=True)
+        print(f"    {cpu_line(before, cpu_seconds(server_pid), driver.requests)}", flush=True)
 
     asyncio.run(drive("bench_heartbeats:bare_app", calibration))
+    results["commits"] = commit_floor(args)
+    print("  " + results["commits"], flush=True)
     asyncio.run(drive("lms.wsgi:application", platform))
 
     wrong, checked, acked = coverage_check(members, lecture_ids)

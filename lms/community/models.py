@@ -17,7 +17,9 @@ class EventSeries(BilingualTitleModel, TimeStampedModel):
     row; the series keeps only what the weeks start from.
     """
 
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="event_series")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="event_series", verbose_name=_("category")
+    )
     weekday = models.PositiveSmallIntegerField(
         _("weekday"), help_text=_("0 = Monday … 6 = Sunday"), default=3
     )
@@ -49,7 +51,12 @@ class WeeklyLecture(BilingualTitleModel, PublishableModel):
     """
 
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="weekly_lectures")
+    category = models.ForeignKey(
+        Category,
+        on_delete=models.PROTECT,
+        related_name="weekly_lectures",
+        verbose_name=_("category"),
+    )
     series = models.ForeignKey(
         EventSeries,
         on_delete=models.PROTECT,
@@ -209,19 +216,27 @@ class Notification(models.Model):
     """Something the platform told a member: the in-site list, and the source of every channel."""
 
     member = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("member"),
     )
     kind = models.CharField(_("kind"), max_length=32, choices=NotificationKind.choices)
     event = models.ForeignKey(
-        WeeklyLecture, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        WeeklyLecture,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("special lecture"),
     )
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True)
     url = models.CharField(_("link"), max_length=300, blank=True)
     # What makes two calls the same notification ("reminder_day:<event>"): told once.
-    dedupe_key = models.CharField(max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    read_at = models.DateTimeField(null=True, blank=True)
+    dedupe_key = models.CharField(_("duplicate check key"), max_length=200)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("notification")
@@ -287,7 +302,11 @@ class Announcement(TimeStampedModel):
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"))
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("author"),
     )
     published_at = models.DateTimeField(_("published"), null=True, blank=True, db_index=True)
 

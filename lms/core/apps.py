@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "lms.core"
     label = "core"
+    verbose_name = _("Platform")
 
     def ready(self) -> None:
         from django.urls import register_converter

@@ -3,6 +3,13 @@
 The embedded mode uses it when no mail server is configured (`EMAIL_HOST` unset), so that a
 sign-up's confirmation link or a notification is not lost: staff read the messages in the admin
 ("sent e-mails (outbox)"). With a mail server, the SMTP backend sends them.
+
+The platform's mails are plain text, which every mail client shows in the reader's own Korean
+font. An HTML mail, if one is ever added, names Korean fonts in its font-family
+(MAIL_FONT_FAMILY): mail clients do not load web fonts reliably (Gmail and Outlook drop
+@font-face), so the shipped Noto Sans KR cannot be counted on there, and a stack of the fonts
+Korean systems have (Apple SD Gothic Neo, Malgun Gothic) keeps Hangul readable.
+tests/lms/core/test_mail_fonts.py checks every mail the tests send.
 """
 
 from collections.abc import Sequence
@@ -11,6 +18,11 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 
 from .models import OutboxMessage
+
+MAIL_FONT_FAMILY = (
+    '"Apple SD Gothic Neo", "Malgun Gothic", "맑은 고딕", "Noto Sans KR", "Nanum Gothic", '
+    "sans-serif"
+)
 
 
 def _html_of(message: EmailMessage) -> str:

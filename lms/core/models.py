@@ -3,8 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField(auto_now_add=True, editable=False)
-    updated_at = models.DateTimeField(auto_now=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, editable=False)
 
     class Meta:
         abstract = True

@@ -1,4 +1,5 @@
-"""The platform's own error pages, and the endpoint browsers report CSP violations to.
+"""The platform's own error pages, the favicon's old address, and the endpoint browsers report
+CSP violations to.
 
 Error pages speak the visitor's chosen language (Korean unless English was chosen), use the site
 layout and lead back home; under /api/ the same errors keep the API's JSON shape
@@ -11,9 +12,10 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -52,6 +54,14 @@ ERRORS: dict[int, ErrorText] = {
         _("The address is wrong or the page has been removed. Check the address and try again."),
         _("Not found."),
     ),
+    405: ErrorText(
+        "method_not_allowed",
+        _("This address does not work that way"),
+        _(
+            "This page cannot be opened directly from the address bar. Go back and use the "
+            "page's button or link."
+        ),
+    ),
     500: ErrorText(
         "server_error",
         _("Something went wrong"),
@@ -80,12 +90,20 @@ def _api_error(status: int, error: ErrorText) -> JsonResponse:
     return JsonResponse({"message": str(message), "code": error.code, "extra": {}}, status=status)
 
 
-def _error(request: HttpRequest, status: int, error: ErrorText) -> HttpResponse:
+def _error(
+    request: HttpRequest, status: int, error: ErrorText, *, message: str = ""
+) -> HttpResponse:
     with translation.override(chosen_language(request)):
         if _is_api(request):
             return _api_error(status, error)
-        context = {"status": status, "title": error.title, "message": error.message}
+        context = {"status": status, "title": error.title, "message": message or error.message}
         return render(request, "errors/error.html", context, status=status)
+
+
+def error_page(request: HttpRequest, status: int, *, message: str = "") -> HttpResponse:
+    """The platform's page for `status` (one of ERRORS), with the view's own `message` when it
+    gave one (already translated)."""
+    return _error(request, status, ERRORS[status], message=message)
 
 
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -136,6 +154,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
                 home=_("Back to the home page"),
             )
     return HttpResponse(html, status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """Browsers and feed readers ask for /favicon.ico whatever a page links: the SVG icon, by
+    its hashed name (looked up per request: the manifest may not exist when URLs load)."""
+    return redirect(static("favicon.svg"))
 
 
 @csrf_exempt

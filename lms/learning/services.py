@@ -92,21 +92,21 @@ def _lock_or_create(model: type[M], **keys: Any) -> M:
 
 def _lock_progress_rows(user: User, lectures: dict[int, Lecture]) -> dict[int, LectureProgress]:
     """Lock the member's progress rows of `lectures`, creating the missing ones (and the
-    course progress row "My learning" lists a started course by)."""
-    rows = {
-        row.lecture_id: row
-        for row in LectureProgress.objects.select_for_update()
-        .filter(user=user, lecture_id__in=sorted(lectures))
-        .order_by("lecture_id")
-    }
-    for lecture_id in sorted(set(lectures) - set(rows)):
-        lecture = lectures[lecture_id]
-        # Locked too when another request created it meanwhile (its write is not lost).
-        rows[lecture_id], created = LectureProgress.objects.select_for_update().get_or_create(
-            user=user, lecture=lecture
+    course progress rows "My learning" lists a started course by). The missing rows are
+    inserted in one statement that leaves alone any row another request made meanwhile, and
+    then locked like the others, so that request's write is not lost."""
+    locked = LectureProgress.objects.select_for_update().filter(user=user).order_by("lecture_id")
+    rows = {row.lecture_id: row for row in locked.filter(lecture_id__in=sorted(lectures))}
+    missing = sorted(set(lectures) - set(rows))
+    if missing:
+        LectureProgress.objects.bulk_create(
+            [LectureProgress(user=user, lecture_id=i) for i in missing], ignore_conflicts=True
         )
-        if created:
-            CourseProgress.objects.get_or_create(user=user, course_id=lecture.course_id)
+        courses = sorted({lectures[i].course_id for i in missing})
+        CourseProgress.objects.bulk_create(
+            [CourseProgress(user=user, course_id=c) for c in courses], ignore_conflicts=True
+        )
+        rows.update({row.lecture_id: row for row in locked.filter(lecture_id__in=missing)})
     return rows
 
 
@@ -131,21 +131,19 @@ def _session_last_seq(
 def _session_claim(session: uuid.UUID, *, user: User, lecture_id: int) -> None:
     """Claim a new player session for `user` and the lecture; refuse one that belongs to
     someone else (403) or to another lecture (409). One of ours the row has forgotten is
-    fine."""
-    claimed, created = HeartbeatSession.objects.get_or_create(
-        id=session, defaults={"user": user, "lecture_id": lecture_id}
+    fine. (Inserted unless it exists, then read: whoever claimed it first owns it.)"""
+    HeartbeatSession.objects.bulk_create(
+        [HeartbeatSession(id=session, user=user, lecture_id=lecture_id)], ignore_conflicts=True
     )
-    if created:
-        return
+    owner, lecture = HeartbeatSession.objects.values_list("user_id", "lecture_id").get(id=session)
     key = str(session)
-    found = (claimed.user_id, claimed.lecture_id)
-    if found[0] != user.pk:
+    if owner != user.pk:
         raise PermissionDenied(
             _("This player session belongs to another member. Reload the page."),
             code="session_forbidden",
             extra={"session": key},
         )
-    if found[1] != lecture_id:
+    if lecture != lecture_id:
         raise Conflict(
             _("This player session belongs to another lecture. Reload the page."),
             code="session_conflict",

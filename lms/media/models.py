@@ -141,12 +141,12 @@ class TranscodeJob(TimeStampedModel):
     worker = models.CharField(_("worker"), max_length=255, blank=True)
     # Fencing token: only the worker that claimed the job (and still holds the lease) may
     # write its progress or its result. A worker that lost the lease stops.
-    lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    lease_token = models.CharField(_("lease token"), max_length=32, blank=True, editable=False)
     lease_expires_at = models.DateTimeField(_("lease expires at"), null=True, blank=True)
     argv = models.JSONField(_("command"), default=list, blank=True)
     stderr_tail = models.TextField(_("error output (tail)"), blank=True)
     failure_code = models.CharField(_("failure code"), max_length=64, blank=True)
-    failure_params = models.JSONField(default=dict, blank=True)
+    failure_params = models.JSONField(_("failure details"), default=dict, blank=True)
     # The pipeline's own (English) explanation, for staff; people see `failure_message`.
     failure_detail = models.TextField(_("failure detail"), blank=True)
     requested_by = models.ForeignKey(

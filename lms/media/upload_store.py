@@ -374,8 +374,9 @@ def _s3_errors() -> Iterator[None]:
 
 
 def bucket_cors_rules(origins: list[str]) -> dict[str, Any]:
-    """The bucket CORS configuration the upload client needs: pages of `origins` may PUT parts
-    straight to the bucket and read each part's ETag (which complete needs)."""
+    """The bucket CORS configuration the upload client and the players need: pages of
+    `origins` may PUT parts straight to the bucket and read each part's ETag (which complete
+    needs), and GET the video files (hls.js, and built-in HLS players in CORS mode)."""
     return {
         "CORSRules": [
             {

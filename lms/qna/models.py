@@ -19,7 +19,12 @@ BODY_MAX_LENGTH = 5000
 class Post(TimeStampedModel):
     """What questions and answers share: an author, a body, edits and the staff's hiding."""
 
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("author"),
+    )
     body = models.TextField(_("text"), validators=[MaxLengthValidator(BODY_MAX_LENGTH)])
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True, editable=False)
     hidden_at = models.DateTimeField(_("hidden"), null=True, blank=True, editable=False)

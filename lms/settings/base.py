@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # The platform's error page around bare error responses (an empty 405...).
+    "lms.core.error_pages.ErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "lms.urls"
@@ -105,6 +107,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "lms.core.context_processors.site",
                 "lms.community.context_processors.notifications",
+                "lms.web.context_processors.staff_queues",
             ],
         },
     },
@@ -220,6 +223,8 @@ LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", _("Korean")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "lms" / "locale"]
 TIME_ZONE = "Asia/Seoul"
+# Django's own date formats (the admin, `|date`) in Korean order (lms/core/formats/ko).
+FORMAT_MODULE_PATH = ["lms.core.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -22,9 +22,29 @@ class OutlineItem:
 
 
 def player_text() -> dict[str, str]:
+    """The player's words, translated here like the page's; `{name}` marks a slot the script
+    fills in (js/player_controls.js, `fill`)."""
     return {
+        "play": _("Play"),
+        "pause": _("Pause"),
+        "mute": _("Mute"),
+        "unmute": _("Unmute"),
+        "fullscreen": _("Full screen"),
+        "exitFullscreen": _("Exit full screen"),
+        "captionsOff": _("Off"),
         "auto": _("Auto"),
+        # Translators: the quality menu's first item while auto plays {quality}, e.g. 720p.
+        "autoPlaying": _("Auto ({quality})"),
         "audioOnly": _("Audio only"),
+        # Translators: the seek bar as a screen reader says it, e.g. "3 s of 14 s".
+        "positionOf": _("{position} of {duration}"),
+        "hours": _("{n} h"),
+        "minutes": _("{n} min"),
+        "seconds": _("{n} s"),
+        # Translators: the countdown to the next lecture at the end of one.
+        "nextIn": _("Starts in {n} s"),
+        "courseProgress": _("%(d)s of %(t)s completed (%(p)s%%)")
+        % {"d": "{done}", "t": "{total}", "p": "{percent}"},
         "cannotPlay": _(
             "This video cannot be played right now. Check your connection and reload the page."
         ),
@@ -52,7 +72,8 @@ def lecture_page_context(*, user: User, course: Course, lecture: Lecture) -> dic
     ]
     index = next(i for i, item in enumerate(lectures) if item.pk == lecture.pk)
     version = lecture.video.current_version if lecture.video_id else None  # type: ignore[union-attr]
-    captions = list(lecture.captions.order_by("language"))
+    # Korean first: the platform's learners read Korean (then the others, by language code).
+    captions = sorted(lecture.captions.all(), key=lambda c: (c.language != "ko", c.language))
     config: dict[str, Any] = {
         "lecture": lecture.pk,
         "duration": lecture.duration_seconds,

@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.conftest import close_quietly, signed_in_context
+from tests.browser.playing import choose
 from tests.browser.uploading import is_part_put, upload_ready
 from tests.video import make_clip
 
@@ -64,7 +65,7 @@ def test_the_player_plays_under_the_policy(member_page: Page, watch_lecture):
         "() => document.querySelector('video').currentTime >= 2", timeout=30_000
     )
     # Captions: hls.js gives its text tracks data: URLs (media-src).
-    member_page.locator("[data-captions]").select_option("ko")
+    choose(member_page, "captions", "한국어")
     member_page.wait_for_function(
         "() => [...document.querySelector('video').textTracks].some(t => t.mode === 'showing' && "
         "t.cues && [...t.cues].some(c => c.text.includes('자막입니다')))"

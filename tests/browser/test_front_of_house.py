@@ -5,7 +5,6 @@ the cover uploaded in the studio. Screenshots of each page go to test-results/br
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -19,20 +18,22 @@ from lms.catalog.models import Course
 from lms.catalog.services import course_cover_set
 from lms.demo.seed import seed_load_file
 from lms.learning.models import LectureProgress
+from tests.browser.a11y import assert_no_serious, axe_check, screenshot
 from tests.browser.conftest import close_quietly, signed_in_context
 from tests.browser.test_csp import assert_no_violation, watch_csp
 from tests.factories import UserFactory, ready_video_asset
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results" / "browser"
 VIEWPORTS = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 QA = "/courses/qa-manager-exam/"
 
 
 def shot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"front-{name}.png"), full_page=True)
+    """The page's screenshot (test-results/browser/front-<name>.png), after axe-core found no
+    serious or critical violation on it."""
+    assert_no_serious([axe_check(page, name)])
+    screenshot(page, f"front-{name}")
 
 
 def cover_png() -> bytes:

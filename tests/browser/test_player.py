@@ -5,6 +5,8 @@ from playwright.sync_api import Page, expect
 
 from lms.learning.models import LectureProgress
 
+from .playing import choose, items
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 URL = "/courses/player-course/lectures/1/"
@@ -57,13 +59,11 @@ def test_play_then_reload_resumes_where_the_member_stopped(member_page: Page, wa
 
 def test_quality_can_be_switched_between_renditions(member_page: Page, watch_lecture):
     member_page.goto(URL)
-    select = member_page.locator("[data-quality]")
-    expect(select).to_be_visible()
-    labels = select.locator("option").all_text_contents()
-    assert "480p" in labels
-    assert "360p" in labels
+    expect(member_page.locator('[data-menu-button="quality"]')).to_be_visible()
+    labels = items(member_page, "quality")
+    assert labels[1:] == ["480p", "360p", "오디오만"]  # the highest first, audio only last
 
-    select.select_option(label="360p")
+    choose(member_page, "quality", "360p")
     # Looping: when the suite's encodes share the 2 CPUs with the browser, the switch (the
     # 360p fragments loaded and played) has taken over 20 s, and the 14 s clip could end
     # first, still showing the frames it had; from the start again it plays 360p.
@@ -85,7 +85,7 @@ def test_quality_can_be_switched_between_renditions(member_page: Page, watch_lec
 
 def test_captions_show(member_page: Page, watch_lecture):
     _start(member_page)
-    member_page.locator("[data-captions]").select_option("ko")
+    choose(member_page, "captions", "한국어")
     member_page.wait_for_function(
         "() => [...document.querySelector('video').textTracks].some(t => t.mode === 'showing' && "
         "t.cues && [...t.cues].some(c => c.text.includes('자막입니다')))"
@@ -229,12 +229,12 @@ def test_reports_use_the_page_key_and_fall_back_to_the_session_when_it_expired(
 
 def test_audio_only_plays_the_audio_rendition_and_back_to_video(member_page: Page, watch_lecture):
     ready(member_page)
-    select = member_page.locator("[data-quality]")
-    assert "오디오만" in select.locator("option").all_text_contents()
+    expect(member_page.locator('[data-menu-button="quality"]')).to_be_visible()
+    assert "오디오만" in items(member_page, "quality")
     member_page.evaluate("() => document.querySelector('video').play()")
     _play_until(member_page, 1)
 
-    select.select_option(label="오디오만")
+    choose(member_page, "quality", "오디오만")
     member_page.wait_for_function("() => window.lmsPlayer.hls.url.endsWith('/audio/index.m3u8')")
     member_page.wait_for_function(
         "() => document.querySelector('video').currentTime > 2 && "
@@ -242,7 +242,7 @@ def test_audio_only_plays_the_audio_rendition_and_back_to_video(member_page: Pag
         timeout=60_000,
     )
 
-    select.select_option(label="360p")
+    choose(member_page, "quality", "360p")
     member_page.wait_for_function(
         "() => document.querySelector('video').videoHeight === 360", timeout=60_000
     )

@@ -15,6 +15,7 @@ from lms.catalog.models import Lecture, LectureChapter, Status
 from lms.learning.models import CourseProgress, LectureProgress
 from lms.web.player import player_text
 
+from .playing import checked
 from .test_player import URL, ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,15 +62,14 @@ def test_keyboard_shortcuts_play_seek_mute_caption_and_change_speed(
     page.keyboard.press("m")
     page.wait_for_function(f"() => !{video}.muted")
 
-    captions = page.locator("[data-captions]")
-    expect(captions).to_have_value("ko")  # Korean captions are on at the start
+    assert checked(page, "captions") == "한국어"  # Korean captions are on at the start
     page.keyboard.press("c")
-    expect(captions).to_have_value("")
+    assert checked(page, "captions") == "끄기"
     page.wait_for_function(f"() => [...{video}.textTracks].every(t => t.mode !== 'showing')")
 
     page.keyboard.press(">")
     page.wait_for_function(f"() => {video}.playbackRate === 1.25")
-    expect(page.locator("[data-speed]")).to_have_value("1.25")
+    assert checked(page, "speed") == "1.25×"
     user = page.user  # type: ignore[attr-defined]
 
     def stored_rate() -> Decimal:
@@ -85,10 +85,12 @@ def test_keyboard_shortcuts_play_seek_mute_caption_and_change_speed(
 def test_full_screen_from_the_button_and_the_f_key(member_page: Page, watch_lecture):
     page = member_page
     ready(page)
-    page.locator("[data-fullscreen]").click()
+    button = page.get_by_role("button", name="전체 화면")
+    button.click()
     page.wait_for_function(
         "() => document.fullscreenElement === document.querySelector('[data-player]')"
     )
+    expect(button).to_have_attribute("aria-label", "전체 화면 종료")
     page.keyboard.press("f")
     page.wait_for_function("() => document.fullscreenElement === null")
 

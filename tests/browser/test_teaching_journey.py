@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from lms.accounts.models import InstructorApplication, User
 from lms.catalog.models import Bundle, Course, LectureCaption, Status
 from tests.browser.conftest import close_quietly, signed_in_context
+from tests.browser.playing import choose
 from tests.browser.uploading import transcode_and_see_ready, upload_cut_then_resumed
 from tests.factories import CategoryFactory, UserFactory
 from tests.video import make_clip
@@ -256,10 +257,10 @@ def _learner_watches_the_lecture_with_captions(page: Page) -> None:
 
     expect(page.get_by_role("heading", level=1)).to_have_text(f"1. {LECTURE}")
     expect(page.locator("ol.chapters")).to_contain_text("0:01 품질 기준")
-    expect(page.locator("[data-captions] option[value=ko]")).to_have_text("한국어")
+    expect(page.locator('[data-menu=captions] [data-value="ko"]')).to_have_text("한국어")
     page.wait_for_function("() => document.querySelector('video').readyState >= 2")
     page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.play(); }")
-    page.locator("[data-captions]").select_option("ko")
+    choose(page, "captions", "한국어")
     page.wait_for_function(
         "() => [...document.querySelector('video').textTracks].some(t => t.mode === 'showing' && "
         "t.cues && [...t.cues].some(c => c.text.includes('모니터링 강의입니다')))"

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import date, datetime
 
 from django import template
 
@@ -24,3 +24,19 @@ def korean_datetime(value: datetime | None, arg: str = "") -> str:
     if value is None:
         return ""
     return dates.korean_datetime(value, year=arg != "short")
+
+
+@register.filter
+def korean_date(value: date | datetime | None) -> str:
+    """{{ day|korean_date }} → 2026년 12월 3일 (목)."""
+    if value is None:
+        return ""
+    return dates.korean_date(value)
+
+
+@register.filter
+def korean_time(value: datetime | None) -> str:
+    """{{ when|korean_time }} → 오후 7:00."""
+    if value is None:
+        return ""
+    return dates.korean_time(value)

@@ -1,5 +1,6 @@
-// The lecture player: hls.js (or native HLS), quality, speed, captions, chapters, storyboard
-// previews on the seek bar, keyboard shortcuts, resume, and honest progress reports.
+// The lecture player: hls.js (or native HLS), quality and audio only, chapters, resume, and
+// honest progress reports. The controls themselves (buttons, seek bar, menus, keyboard, the
+// next lecture's countdown) are in player_controls.js.
 //
 // Progress: the player reports the media ranges it actually played (not the position alone).
 // It queues what it played every ~10 s and sends the queue every ~30 s, and at once on pause,
@@ -10,7 +11,15 @@
 // the union of its ranges, however long the player stays offline; sending one twice is
 // harmless.
 
-import { clock, csrfToken } from "./common.js";
+import { csrfToken } from "./common.js";
+import {
+  AUTOPLAY_KEY,
+  drawCoverage,
+  fill,
+  loadStoryboard,
+  makeMenu,
+  setupControls,
+} from "./player_controls.js";
 
 const QUEUE_EVERY_MS = 10_000;
 const SEND_EVERY_MS = 30_000;
@@ -18,7 +27,6 @@ const MAX_QUEUED_REPORTS = 50; // the server takes this many per request (one pe
 const MAX_RANGES_PER_REPORT = 500; // and this many ranges per report
 const SEEK_JUMP_S = 1.5; // a jump larger than this between two timeupdates is a seek
 const QUEUE_KEY = "lms-progress-queue";
-const RATES = [0.75, 1, 1.25, 1.5, 1.75, 2];
 
 const config = JSON.parse(document.getElementById("lecture-config").textContent);
 const root = document.querySelector("[data-player]");
@@ -36,16 +44,47 @@ let hls = null;
 // "Audio only" plays the audio rendition's own playlist: the master lists no audio-only
 // variant (VLC 3 cannot play a master that does), so it is a source, not a level.
 let audioOnly = false;
+// Until the member first plays, hls.js loads one segment (the first frame, at the resume
+// point) instead of up to 60 MB ahead, and no extra segment to test the bandwidth (it
+// starts at its default estimate and measures on what it plays): a lecture page opened
+// and not played stays under 1 MB, fonts and scripts included
+// (tests/browser/test_page_weight.py).
+const BEFORE_PLAY_BUFFER_S = 1;
+let played = false;
+
+function bufferAhead(hlsConfig) {
+  const defaults = window.Hls.DefaultConfig;
+  hlsConfig.maxBufferLength = played ? defaults.maxBufferLength : BEFORE_PLAY_BUFFER_S;
+  hlsConfig.maxMaxBufferLength = played ? defaults.maxMaxBufferLength : BEFORE_PLAY_BUFFER_S;
+  return hlsConfig;
+}
+
+video.addEventListener(
+  "play",
+  () => {
+    played = true;
+    if (hls) bufferAhead(hls.config); // hls.js reads these on every tick
+  },
+  { once: true },
+);
 
 function loadHls(src, startPosition, level = -1) {
   if (hls) hls.destroy();
   // hls.js sets its own start position when it loads; telling it where to start is what
   // makes resume work (a currentTime set at loadedmetadata is overwritten).
-  hls = new window.Hls({ capLevelToPlayerSize: true, startLevel: -1, startPosition });
+  hls = new window.Hls(
+    bufferAhead({
+      capLevelToPlayerSize: true,
+      startLevel: played ? -1 : 0,
+      startPosition,
+      testBandwidth: played,
+    }),
+  );
   hls.on(window.Hls.Events.MANIFEST_PARSED, (_event, data) => {
     if (level >= 0) hls.currentLevel = level;
     if (!audioOnly) buildQualityMenu(data.audioTracks || []);
   });
+  hls.on(window.Hls.Events.LEVEL_SWITCHED, (_event, data) => showLevelPlaying(data.level));
   let recoveredOnce = false;
   hls.on(window.Hls.Events.ERROR, (_event, data) => {
     if (!data.fatal) return;
@@ -79,93 +118,66 @@ function attachSource() {
   });
 }
 
-// ---------------------------------------------------------------- controls
-let qualityMenuBuilt = false;
+// ---------------------------------------------------------------- quality and audio only
+// The quality menu: "자동 (480p)" says what auto is playing, then each rendition from the
+// highest, then audio only.
+let qualityMenu = null;
+let audioUrl = "";
+let chosenLevel = -1; // the member's choice: -1 is auto
 
 function buildQualityMenu(audioTracks) {
-  const select = root.querySelector("[data-quality]");
-  if (!hls || !select || qualityMenuBuilt) return;
-  qualityMenuBuilt = true;
-  select.innerHTML = "";
-  select.append(new Option(t.auto, "-1"));
-  hls.levels.forEach((level, index) => {
-    if (level.height) select.append(new Option(`${level.height}p`, String(index)));
-  });
-  const audioUrl = audioTracks.length ? audioTracks[0].url : "";
-  if (audioUrl) select.append(new Option(t.audioOnly, "audio"));
-  select.hidden = false;
-  select.addEventListener("change", () => {
-    sendNow(); // what was played at the old quality, before the source may change
-    const wasPlaying = !video.paused;
-    const position = video.currentTime;
-    const resumePlay = () => {
-      if (wasPlaying) video.play().catch(() => {});
-    };
-    if (select.value === "audio") {
-      audioOnly = true;
-      loadHls(audioUrl, position);
-      resumePlay();
-    } else if (audioOnly) {
-      audioOnly = false;
-      loadHls(config.src, position, Number(select.value));
-      resumePlay();
-    } else {
-      hls.currentLevel = Number(select.value);
-    }
-  });
+  if (!hls || qualityMenu) return;
+  qualityMenu = makeMenu(root, "quality", chooseQuality);
+  if (!qualityMenu) return;
+  const levels = hls.levels
+    .map((level, index) => ({ value: index, height: level.height }))
+    .filter((level) => level.height)
+    .sort((a, b) => b.height - a.height);
+  audioUrl = audioTracks.length ? audioTracks[0].url : "";
+  qualityMenu.setItems([
+    { value: -1, label: t.auto },
+    ...levels.map((level) => ({ value: level.value, label: `${level.height}p` })),
+    ...(audioUrl ? [{ value: "audio", label: t.audioOnly }] : []),
+  ]);
+  qualityMenu.check(-1);
+  root.querySelector("[data-quality-control]").hidden = false;
 }
 
-function setupSpeed() {
-  const select = root.querySelector("[data-speed]");
-  for (const rate of RATES) select.append(new Option(`${rate}×`, String(rate)));
-  const stored = Number(localStorage.getItem("lms-rate")) || config.rate || 1;
-  const rate = RATES.includes(stored) ? stored : 1;
-  select.value = String(rate);
-  video.playbackRate = rate;
-  video.defaultPlaybackRate = rate;
-  select.addEventListener("change", () => applyRate(Number(select.value)));
+// In auto, the first item and the button say which rendition is playing.
+function showLevelPlaying(index) {
+  if (!qualityMenu || audioOnly) return;
+  const height = hls?.levels[index]?.height;
+  const auto = chosenLevel === -1;
+  qualityMenu.setItemLabel(-1, auto && height ? fill(t.autoPlaying, { quality: `${height}p` }) : t.auto);
+  qualityMenu.check(chosenLevel);
 }
 
-function applyRate(rate) {
-  if (!RATES.includes(rate)) return;
-  video.playbackRate = rate;
-  video.defaultPlaybackRate = rate;
-  root.querySelector("[data-speed]").value = String(rate);
-  localStorage.setItem("lms-rate", String(rate));
-  if (config.preferencesUrl) {
-    fetch(config.preferencesUrl, {
-      method: "PATCH",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken(config.csrf) },
-      body: JSON.stringify({ playback_rate: rate }),
-    }).catch(() => {});
+function chooseQuality(value) {
+  sendNow(); // what was played at the old quality, before the source may change
+  const wasPlaying = !video.paused;
+  const position = video.currentTime;
+  const resumePlay = () => {
+    if (wasPlaying) video.play().catch(() => {});
+  };
+  if (value === "audio") {
+    audioOnly = true;
+    root.dataset.audioOnly = "true";
+    qualityMenu.setItemLabel(-1, t.auto);
+    qualityMenu.check("audio");
+    loadHls(audioUrl, position);
+    resumePlay();
+    return;
   }
-}
-
-function setupCaptions() {
-  const select = root.querySelector("[data-captions]");
-  if (!select) return;
-  const tracks = () => Array.from(video.textTracks).filter((tr) => tr.kind === "subtitles");
-  select.addEventListener("change", () => {
-    for (const track of tracks()) {
-      track.mode = track.language === select.value ? "showing" : "disabled";
-    }
-  });
-  // Start with Korean captions shown when there are any; members can turn them off.
-  const first = config.captions[0];
-  if (first) {
-    select.value = first.lang;
-    video.addEventListener("loadedmetadata", () => select.dispatchEvent(new Event("change")), {
-      once: true,
-    });
+  chosenLevel = Number(value);
+  if (audioOnly) {
+    audioOnly = false;
+    delete root.dataset.audioOnly;
+    loadHls(config.src, position, chosenLevel);
+    resumePlay();
+  } else {
+    hls.currentLevel = chosenLevel;
   }
-}
-
-function toggleCaptions() {
-  const select = root.querySelector("[data-captions]");
-  if (!select || select.options.length < 2) return;
-  select.value = select.value ? "" : select.options[1].value;
-  select.dispatchEvent(new Event("change"));
+  showLevelPlaying(chosenLevel >= 0 ? chosenLevel : hls.currentLevel);
 }
 
 function setupChapters() {
@@ -182,107 +194,6 @@ function setupChapters() {
     video.currentTime = Math.min(Math.max(0, seconds), video.duration || seconds);
     video.play().catch(() => {});
   });
-}
-
-function toggleFullscreen() {
-  if (document.fullscreenElement) document.exitFullscreen();
-  else root.requestFullscreen?.();
-}
-
-function setupKeyboard() {
-  document.addEventListener("keydown", (event) => {
-    const tag = event.target.tagName;
-    if (["INPUT", "TEXTAREA", "SELECT"].includes(tag) || event.ctrlKey || event.metaKey) return;
-    const actions = {
-      " ": () => (video.paused ? video.play() : video.pause()),
-      k: () => (video.paused ? video.play() : video.pause()),
-      ArrowLeft: () => (video.currentTime = Math.max(0, video.currentTime - 5)),
-      ArrowRight: () => (video.currentTime = Math.min(video.duration, video.currentTime + 5)),
-      j: () => (video.currentTime = Math.max(0, video.currentTime - 10)),
-      l: () => (video.currentTime = Math.min(video.duration, video.currentTime + 10)),
-      f: toggleFullscreen,
-      m: () => (video.muted = !video.muted),
-      c: toggleCaptions,
-      ">": () => applyRate(RATES[Math.min(RATES.length - 1, RATES.indexOf(video.playbackRate) + 1)]),
-      "<": () => applyRate(RATES[Math.max(0, RATES.indexOf(video.playbackRate) - 1)]),
-    };
-    const action = actions[event.key];
-    if (action) {
-      event.preventDefault();
-      action();
-    }
-  });
-  root.querySelector("[data-fullscreen]")?.addEventListener("click", toggleFullscreen);
-}
-
-// ---------------------------------------------------------------- seek bar and storyboard
-let storyboard = [];
-
-async function loadStoryboard() {
-  if (!config.storyboard) return;
-  try {
-    const response = await fetch(config.storyboard, { credentials: "same-origin" });
-    const text = await response.text();
-    const base = new URL(config.storyboard, location.href);
-    const cue = /([\d:.]+)\s+-->\s+([\d:.]+)\s*\n(\S+?)#xywh=(\d+),(\d+),(\d+),(\d+)/g;
-    const secs = (v) => v.split(":").reduce((acc, part) => acc * 60 + Number(part), 0);
-    for (const m of text.matchAll(cue)) {
-      storyboard.push({
-        start: secs(m[1]),
-        end: secs(m[2]),
-        url: new URL(m[3], base).href,
-        x: +m[4], y: +m[5], w: +m[6], h: +m[7],
-      });
-    }
-  } catch {
-    storyboard = [];
-  }
-}
-
-function setupSeekBar() {
-  const bar = root.querySelector("[data-seekbar]");
-  const played = bar.querySelector("[data-seek-played]");
-  const preview = bar.querySelector("[data-seek-preview]");
-  const previewTime = preview.querySelector("span");
-  const fraction = (event) => {
-    const rect = bar.getBoundingClientRect();
-    return Math.min(1, Math.max(0, (event.clientX - rect.left) / rect.width));
-  };
-  bar.addEventListener("click", (event) => {
-    if (video.duration) video.currentTime = fraction(event) * video.duration;
-  });
-  bar.addEventListener("mousemove", (event) => {
-    if (!video.duration) return;
-    const f = fraction(event);
-    const time = f * video.duration;
-    previewTime.textContent = clock(time);
-    const cue = storyboard.find((c) => time >= c.start && time < c.end);
-    if (cue) {
-      preview.style.backgroundImage = `url("${cue.url}")`;
-      preview.style.backgroundPosition = `-${cue.x}px -${cue.y}px`;
-      preview.style.width = `${cue.w}px`;
-      preview.style.height = `${cue.h}px`;
-      preview.dataset.thumbnail = "1";
-    }
-    preview.style.left = `${f * 100}%`;
-    preview.hidden = false;
-  });
-  bar.addEventListener("mouseleave", () => (preview.hidden = true));
-  video.addEventListener("timeupdate", () => {
-    if (video.duration) played.style.width = `${(video.currentTime / video.duration) * 100}%`;
-  });
-}
-
-function drawCoverage(ranges, duration) {
-  const layer = root.querySelector("[data-seek-coverage]");
-  if (!layer || !duration) return;
-  layer.innerHTML = "";
-  for (const [start, end] of ranges) {
-    const span = document.createElement("span");
-    span.style.left = `${(start / duration) * 100}%`;
-    span.style.width = `${((end - start) / duration) * 100}%`;
-    layer.append(span);
-  }
 }
 
 // ---------------------------------------------------------------- progress reports
@@ -456,7 +367,7 @@ async function flush({ keepalive = false } = {}) {
 function onProgress(data) {
   const mine = (data.lectures || []).filter((l) => l.lecture === config.lecture).pop();
   if (!mine) return;
-  drawCoverage(mine.coverage, mine.duration_seconds);
+  drawCoverage(root, mine.coverage, mine.duration_seconds);
   const item = document.querySelector(`[data-outline-lecture="${config.lecture}"]`);
   if (item) {
     item.dataset.state = mine.state;
@@ -468,16 +379,38 @@ function onProgress(data) {
   if (text) text.textContent = mine.completed ? t.completed : `${mine.percent}%`;
   if (mine.completed && !root.dataset.completedShown) {
     root.dataset.completedShown = "1";
-    checkCourseCompleted();
+    courseProgressRefresh();
   }
 }
 
-async function checkCourseCompleted() {
+// The lecture has just been completed: the course's own figures ("30개 중 4개 완료(13%)"),
+// as the server counts them (a course's percent is not the share of lectures completed),
+// and the "course completed" moment when it was the last one.
+async function courseProgressRefresh() {
   if (!config.courseProgressUrl) return;
   const response = await fetch(config.courseProgressUrl, { credentials: "same-origin" });
   if (!response.ok) return;
   const course = await response.json();
+  const summary = document.querySelector("[data-course-progress]");
+  if (summary) {
+    summary.textContent = fill(t.courseProgress, {
+      done: course.completed_lectures,
+      total: course.total_lectures,
+      percent: course.percent,
+    });
+  }
+  for (const lecture of course.lectures || []) {
+    const item = document.querySelector(`[data-outline-lecture="${lecture.lecture}"]`);
+    if (!item || item.dataset.state === lecture.state) continue;
+    item.dataset.state = lecture.state;
+    const label = item.querySelector("[data-outline-state]");
+    if (label) {
+      label.textContent =
+        lecture.state === "completed" ? t.completed : lecture.state === "in_progress" ? `${lecture.percent}%` : "";
+    }
+  }
   if (course.completed_at && course.percent >= 100) {
+    controls.next.cancel();
     const dialog = document.querySelector("[data-course-completed]");
     if (dialog && !dialog.open) dialog.showModal();
   }
@@ -511,15 +444,18 @@ document.addEventListener("visibilitychange", () => {
 window.addEventListener("pagehide", () => sendNow({ keepalive: true }));
 
 // ---------------------------------------------------------------- start
-setupSpeed();
-setupCaptions();
+const controls = setupControls({ root, video, config });
 setupChapters();
-setupKeyboard();
-setupSeekBar();
-loadStoryboard();
+loadStoryboard(config.storyboard);
 resume();
 attachSource();
-if (config.coverage) drawCoverage(config.coverage, config.duration);
+// Arrived from the previous lecture's countdown: carry on playing (the browser may refuse
+// without a fresh gesture; the play button is there).
+if (sessionStorage.getItem(AUTOPLAY_KEY) === String(config.lecture)) {
+  sessionStorage.removeItem(AUTOPLAY_KEY);
+  video.addEventListener("canplay", () => video.play().catch(() => {}), { once: true });
+}
+if (config.coverage) drawCoverage(root, config.coverage, config.duration);
 flush(); // reports left from an earlier visit (offline, closed tab)
 
 window.lmsPlayer = { video, flush, queueReport, sendNow, readQueue, get hls() { return hls; } };

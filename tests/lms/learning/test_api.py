@@ -242,10 +242,10 @@ def test_heartbeat_runs_few_queries(token_client, lecture, django_assert_max_num
     # The first report of a page load creates the rows and claims the session, through the
     # ORM: token, the lecture with its course, the guarded read that finds no row; then in a
     # transaction (the test's SAVEPOINT and RELEASE; BEGIN and COMMIT outside a test) the
-    # member's credit clock locked, the progress rows locked, get_or_create of the progress
-    # row, the course progress row and the session (a SELECT, then SAVEPOINT, INSERT, RELEASE
-    # each), two UPDATEs (row, clock).
-    with django_assert_max_num_queries(21 + THROTTLE_QUERIES):
+    # member's credit clock locked, the progress rows locked (none), the missing progress and
+    # course progress rows inserted unless another request made them, then locked; the
+    # session inserted unless it exists, then read; two UPDATEs (row, clock).
+    with django_assert_max_num_queries(14 + THROTTLE_QUERIES):
         assert post(token_client, report(lecture, session=session, seq=1)).status_code == 200
 
     # Token; the progress row read with the member's credit clock (the lecture's rules are

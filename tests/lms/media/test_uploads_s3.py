@@ -191,3 +191,5 @@ def test_the_bucket_cors_command_lets_the_platforms_pages_upload_and_read_etags(
     assert rules[0]["AllowedOrigins"] == ["https://lms.example.org"]
     assert "PUT" in rules[0]["AllowedMethods"]
     assert rules[0]["ExposeHeaders"] == ["ETag"]
+    # Players read the video files in CORS mode (tests/browser/test_native_hls.py).
+    assert "GET" in rules[0]["AllowedMethods"]

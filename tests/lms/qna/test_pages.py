@@ -1,7 +1,7 @@
 """The questions section of the lecture page, its forms, the course page's count, the studio's
 list and the notification preferences, through Django's test client."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -110,11 +110,18 @@ def test_another_member_cannot_mark_the_answer(question):
 
 def test_an_edit_shows_edited_with_the_time_in_korean_order(question, asker):
     client = login(asker)
-    with time_machine.travel(datetime(2026, 12, 3, 19, 30, tzinfo=ZoneInfo("Asia/Seoul"))):
+    # The coming Thursday, 19:30 in Seoul: after the fixtures published the lecture (now), and
+    # while the member's session lasts.
+    today = timezone.localdate()
+    thursday = today + timedelta(days=(3 - today.weekday()) % 7 or 7)
+    edited = datetime(
+        thursday.year, thursday.month, thursday.day, 19, 30, tzinfo=ZoneInfo("Asia/Seoul")
+    )
+    with time_machine.travel(edited):
         client.post(f"/qna/questions/{question.pk}/edit/", {"body": "고친 질문"})
     page = client.get(PAGE).content.decode()
     assert "고친 질문" in page
-    assert "수정됨 12월 3일 (목) 오후 7:30" in page
+    assert f"수정됨 {thursday.month}월 {thursday.day}일 (목) 오후 7:30" in page
     assert Revision.objects.get(question=question).body == "녹취 평가 기준이 궁금합니다."
 
 

@@ -1,9 +1,11 @@
-"""Let the studio's pages upload straight to the S3 bucket (CORS).
+"""Let the platform's pages upload to and play from the S3 bucket (CORS).
 
     manage.py upload_bucket_cors --origin https://lms.example.org
 
 Without it a browser refuses to PUT parts to the bucket from the platform's pages, or cannot
-read the ETag of a part (complete needs it). Defaults to CSRF_TRUSTED_ORIGINS.
+read the ETag of a part (complete needs it); and players cannot read the video files: hls.js
+fetches them with XHR, and a built-in HLS player (the `<video crossorigin>` of the lecture
+page) in CORS mode. Defaults to CSRF_TRUSTED_ORIGINS.
 """
 
 from typing import Any
@@ -15,7 +17,7 @@ from lms.media.upload_store import S3PartStore, StorageUnavailableError, part_st
 
 
 class Command(BaseCommand):
-    help = "Set the bucket's CORS rules so that browsers can upload video parts to it."
+    help = "Set the bucket's CORS rules so that browsers can upload video parts and play videos."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
