@@ -4,20 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0005_korean_labels'),
+        ("catalog", "0005_korean_labels"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='course',
-            name='outcome',
-            field=models.CharField(blank=True, help_text='e.g. Prepares for the QA manager certification exam.', max_length=200, verbose_name='what the course leads to'),
+            model_name="course",
+            name="outcome",
+            field=models.CharField(
+                blank=True,
+                help_text="e.g. Prepares for the QA manager certification exam.",
+                max_length=200,
+                verbose_name="what the course leads to",
+            ),
         ),
         migrations.AddField(
-            model_name='lecture',
-            name='section_title',
-            field=models.CharField(blank=True, help_text='Starts a new section of the course at this lecture.', max_length=120, verbose_name='section title'),
+            model_name="lecture",
+            name="section_title",
+            field=models.CharField(
+                blank=True,
+                help_text="Starts a new section of the course at this lecture.",
+                max_length=120,
+                verbose_name="section title",
+            ),
         ),
     ]
