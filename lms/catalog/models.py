@@ -91,6 +91,14 @@ class Course(BilingualTitleModel, PublishableModel):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     summary = models.CharField(_("summary"), max_length=300, blank=True)
     description = models.TextField(_("description"), blank=True)
+    outcome = models.CharField(
+        _("what the course leads to"),
+        max_length=200,
+        blank=True,
+        help_text=_("e.g. Prepares for the QA manager certification exam."),
+    )
+    # Set only by `catalog.services.course_cover_set`, which checks the bytes and chooses the
+    # name; served by the course's cover view, never by its storage path.
     cover_image = models.ImageField(_("cover image"), upload_to="covers/", blank=True)
     level = models.CharField(_("level"), max_length=16, choices=Level.choices, default=Level.INTRO)
     completion_policy = models.CharField(
@@ -128,6 +136,14 @@ class Lecture(BilingualTitleModel, PublishableModel):
         Course, on_delete=models.CASCADE, related_name="lectures", verbose_name=_("course")
     )
     position = models.PositiveIntegerField(_("position"))
+    # A lecture with a section title opens a section that runs to the next one: the course
+    # outline's groups need nothing more, and moving lectures keeps working as it is.
+    section_title = models.CharField(
+        _("section title"),
+        max_length=120,
+        blank=True,
+        help_text=_("Starts a new section of the course at this lecture."),
+    )
     description = models.TextField(_("description"), blank=True)
     duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), default=0)
     video = models.ForeignKey(

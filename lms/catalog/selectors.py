@@ -1,6 +1,8 @@
 """Reads of the catalog. `access_*` look-ups also authorise: what a user may not see is 404."""
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 
 from lms.accounts.models import User
@@ -66,6 +68,9 @@ def can_edit_course(user: User | None, course: Course) -> bool:
         return False
     if user.is_staff:  # editor_q(staff) matches every course: no query needed
         return True
+    prefetched = getattr(course, "_prefetched_objects_cache", {}).get("instructors")
+    if prefetched is not None:  # editor_q's rule on the instructors already loaded
+        return any(instructor.pk == user.pk for instructor in prefetched)
     return Course.objects.filter(editor_q(user), pk=course.pk).exists()
 
 
@@ -79,6 +84,13 @@ def category_list() -> QuerySet[Category]:
     ).order_by("position", "id")
 
 
+def category_list_offered() -> QuerySet[Category]:
+    """The categories worth a link: those with at least one visible course."""
+    return category_list().filter(
+        Exists(Course.objects.filter(visible_q(), category=OuterRef("pk")))
+    )
+
+
 def category_get(*, slug: str) -> Category:
     try:
         return Category.objects.get(slug=slug)
@@ -86,13 +98,29 @@ def category_get(*, slug: str) -> Category:
         raise Http404 from exc
 
 
+def _with_poster() -> Exists:
+    """Whether a course has a visible lecture whose video has a poster frame (the cover until
+    one is uploaded)."""
+    return Exists(
+        Lecture.objects.filter(
+            visible_q(), course=OuterRef("pk"), video__current_version__poster_path__gt=""
+        )
+    )
+
+
 def course_list(*, category: Category | None = None) -> QuerySet[Course]:
-    """Visible courses, newest first, with what a course card shows."""
+    """Visible courses, newest first, with what a course card shows: lecture count, total
+    length, whether a lecture frame can stand in for a missing cover. Two queries with the
+    instructors, however many courses and lectures."""
     qs = (
         Course.objects.filter(visible_q())
         .select_related("category")
         .prefetch_related("instructors")
-        .annotate(lecture_count=Count("lectures", filter=visible_q("lectures__"), distinct=True))
+        .annotate(
+            lecture_count=Count("lectures", filter=visible_q("lectures__")),
+            total_seconds=Sum("lectures__duration_seconds", filter=visible_q("lectures__")),
+            has_poster=_with_poster(),
+        )
         .order_by("-publish_at", "-id")
     )
     if category is not None:
@@ -124,6 +152,41 @@ def access_course(user: User | None, *, slug: str) -> Course:
     return course
 
 
+@dataclass(frozen=True)
+class CourseCover:
+    """What a course's cover is: the uploaded image, else a lecture's poster frame, else
+    nothing (the pages draw a placeholder)."""
+
+    course: Course
+    image_name: str
+    poster_path: str
+    poster_lecture_id: int | None
+
+
+def access_course_cover(user: User | None, *, slug: str) -> CourseCover:
+    """The cover of a course the user may see (`access_course`'s rule); 404 otherwise."""
+    try:
+        course = Course.objects.get(slug=slug)
+    except Course.DoesNotExist as exc:
+        raise Http404 from exc
+    editor = can_edit_course(user, course) if not course.is_visible else False
+    if not course.is_visible and not editor:
+        raise Http404
+    if course.cover_image:
+        return CourseCover(course, course.cover_image.name, "", None)
+    lectures = Lecture.objects.filter(course=course, video__current_version__poster_path__gt="")
+    if not editor:
+        lectures = lectures.filter(visible_q())
+    first = (
+        lectures.order_by("position")
+        .values_list("pk", "video__current_version__poster_path")
+        .first()
+    )
+    if first is None:
+        return CourseCover(course, "", "", None)
+    return CourseCover(course, "", first[1], first[0])
+
+
 def bundle_list() -> QuerySet[Bundle]:
     return (
         Bundle.objects.filter(visible_q())
@@ -133,8 +196,23 @@ def bundle_list() -> QuerySet[Bundle]:
 
 
 def access_bundle(user: User | None, *, slug: str) -> Bundle:
-    items = BundleCourse.objects.select_related("course", "course__category").annotate(
-        lecture_count=Count("course__lectures", filter=visible_q("course__lectures__"))
+    """A bundle with its courses in order, each with what a course card shows."""
+    items = (
+        BundleCourse.objects.select_related("course", "course__category")
+        .prefetch_related("course__instructors")
+        .annotate(
+            lecture_count=Count("course__lectures", filter=visible_q("course__lectures__")),
+            total_seconds=Sum(
+                "course__lectures__duration_seconds", filter=visible_q("course__lectures__")
+            ),
+            has_poster=Exists(
+                Lecture.objects.filter(
+                    visible_q(),
+                    course=OuterRef("course_id"),
+                    video__current_version__poster_path__gt="",
+                )
+            ),
+        )
     )
     staff = bool(user and user.is_authenticated and user.is_staff)
     if not staff:
@@ -148,6 +226,18 @@ def access_bundle(user: User | None, *, slug: str) -> Bundle:
     if not bundle.is_visible and not staff:
         raise Http404
     return bundle
+
+
+def bundle_lectures(*, courses: list[Course]) -> list[Lecture]:
+    """The visible lectures of `courses` (the bundle's, in its order), in that order, each with
+    its course from `courses` (one query)."""
+    by_id = {course.pk: course for course in courses}
+    order = {course.pk: i for i, course in enumerate(courses)}
+    lectures = list(_visible_lectures().filter(course_id__in=list(by_id)))
+    lectures.sort(key=lambda x: (order[x.course_id], x.position))
+    for lecture in lectures:
+        lecture.course = by_id[lecture.course_id]
+    return lectures
 
 
 def catalog_search(*, query: str) -> tuple[list[Course], list[Lecture]]:

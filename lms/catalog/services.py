@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -20,6 +22,7 @@ from django.utils.translation import gettext as _
 from lms.accounts.models import User
 from lms.core.errors import AppError
 
+from . import covers
 from .models import Bundle, BundleCourse, Category, Course, Lecture, PublishableModel, Status
 
 # Moving rows past every real position first keeps (parent, position) unique at each step.
@@ -115,6 +118,7 @@ def course_create(
     title_en: str = "",
     summary: str = "",
     description: str = "",
+    outcome: str = "",
     level: str = Course.Level.INTRO,
     instructors: Iterable[User] = (),
 ) -> Course:
@@ -131,6 +135,7 @@ def course_create(
         slug=slug,
         summary=summary,
         description=description,
+        outcome=outcome,
         level=level,
     )
     _full_clean(course)
@@ -158,6 +163,7 @@ def lecture_create(
     title: str,
     title_en: str = "",
     description: str = "",
+    section_title: str = "",
     duration_seconds: int = 0,
     position: int | None = None,
 ) -> Lecture:
@@ -178,6 +184,7 @@ def lecture_create(
         title=title,
         title_en=title_en,
         description=description,
+        section_title=section_title,
         duration_seconds=duration_seconds,
         position=len(pks) + 1 + _POSITION_PARKING_OFFSET * 2,
     )
@@ -448,4 +455,23 @@ def course_add_instructor(*, course: Course, user: User) -> Course:
         user.is_instructor = True
         user.save(update_fields=["is_instructor"])
     course.instructors.add(user)
+    return course
+
+
+@transaction.atomic
+def course_cover_set(*, course: Course, upload: UploadedFile) -> Course:
+    """Give `course` the uploaded cover: checked and redrawn by `covers.cover_image_read`,
+    stored under a name nobody can guess with its type's extension. The file it replaces is
+    deleted once the change is committed. Raises AppError (field `cover`) for anything that
+    is not a PNG, JPEG or WebP image."""
+    data, found = covers.cover_image_read(upload, size=upload.size)
+    course = _lock_course(course)
+    old = course.cover_image.name
+    course.cover_image.save(
+        f"{course.pk}/{secrets.token_hex(16)}{found.extension}", ContentFile(data), save=False
+    )
+    course.save(update_fields=["cover_image", "updated_at"])
+    if old:
+        storage = course.cover_image.storage
+        transaction.on_commit(lambda: storage.delete(old))
     return course

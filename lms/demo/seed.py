@@ -62,6 +62,22 @@ def validate_seed(data: Any) -> None:
                 raise _fail(
                     _("a lecture is [Korean title, English title]"), f"{where}.lectures[{j}]"
                 )
+        if course.get("level", Course.Level.INTRO) not in Course.Level.values:
+            raise _fail(_("unknown level “%(level)s”") % {"level": course.get("level")}, where)
+        count = len(course.get("lectures", []))
+        for j, section in enumerate(course.get("sections", [])):
+            if (
+                not isinstance(section, list)
+                or len(section) != 2
+                or not isinstance(section[0], str)
+                or not section[0].strip()
+                or not isinstance(section[1], int)
+                or not 1 <= section[1] <= count
+            ):
+                raise _fail(
+                    _("a section is [title, number of its first lecture]"),
+                    f"{where}.sections[{j}]",
+                )
         course_slugs.add(course["slug"])
     for i, bundle in enumerate(data.get("bundles", [])):
         where = f"bundles[{i}]"
@@ -112,11 +128,17 @@ def seed_load(data: dict[str, Any], *, video: VideoAsset | None = None) -> dict[
             title_en=entry.get("en", ""),
             summary=entry.get("summary", ""),
             description=entry.get("description", ""),
+            outcome=entry.get("outcome", ""),
+            level=entry.get("level", Course.Level.INTRO),
         )
         created["courses"] += 1
-        for lecture in entry.get("lectures", []):
+        sections = {first: title for title, first in entry.get("sections", [])}
+        for number, lecture in enumerate(entry.get("lectures", []), start=1):
             new_lecture = services.lecture_create(
-                course=course, title=lecture[0], title_en=lecture[1] if len(lecture) > 1 else ""
+                course=course,
+                title=lecture[0],
+                title_en=lecture[1] if len(lecture) > 1 else "",
+                section_title=sections.get(number, ""),
             )
             if video is not None:
                 lecture_attach_video(lecture=new_lecture, asset=video)

@@ -5,6 +5,10 @@ course are visible (published, publish time passed); staff and the course's inst
 drafts and scheduled lectures (a preview records like any viewing, so that instructors can try
 the player end to end; drafts never count towards course or bundle progress, which only count
 visible lectures).
+
+Longer than 400 lines: every read of progress that a page shows (a lecture, a course, the
+main button of a course or bundle, "my learning") sits beside `lecture_progress_view`, the one
+place that turns a stored row into what members see.
 """
 
 from collections.abc import Iterable
@@ -338,3 +342,74 @@ def completion_counts(*, user: User, courses: Q) -> list[dict[str, int]]:
         .annotate(total=Count("pk"), done=Count("pk", filter=Q(done)))
         .order_by("course_id")
     )
+
+
+def lecture_progress_views(
+    *, user: User, lectures: list[Lecture], course: Course | None = None
+) -> dict[int, LectureProgressView]:
+    """Each of `lectures` with the member's progress, by lecture id: one query whatever the
+    number of lectures. The lectures are all of `course`, or each has its course loaded."""
+    rows = {
+        row.lecture_id: row
+        for row in LectureProgress.objects.filter(
+            user=user, lecture_id__in=[x.pk for x in lectures]
+        ).defer("sessions")
+    }
+    policies: dict[int, rules.Policy] = {}
+    if course is not None:
+        policies[course.pk] = rules.course_policy(course)
+    views = {}
+    for x in lectures:
+        if x.course_id not in policies:
+            policies[x.course_id] = rules.course_policy(x.course)
+        views[x.pk] = lecture_progress_view(x, rows.get(x.pk), policies[x.course_id])
+    return views
+
+
+class StepKind:
+    START = "start"
+    CONTINUE = "continue"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """What a course's (or bundle's) main button does: start at the first lecture, continue
+    where the member was, or review from the start once everything is completed."""
+
+    kind: str
+    lecture: Lecture
+    resume_seconds: float
+
+
+def next_step(lectures: list[Lecture], views: dict[int, LectureProgressView]) -> NextStep | None:
+    """The main button's target among `lectures` (in course order), from the member's
+    `views` (empty for a visitor). No query. None when there is no lecture."""
+    if not lectures:
+        return None
+    seen = [(x, views[x.pk]) for x in lectures if x.pk in views]
+    if not any(view.state != LectureState.NOT_STARTED for _x, view in seen):
+        return NextStep(StepKind.START, lectures[0], 0.0)
+    if all(view.completed for _x, view in seen) and len(seen) == len(lectures):
+        return NextStep(StepKind.REVIEW, lectures[0], 0.0)
+    started: list[tuple[datetime, int, Lecture, LectureProgressView]] = []
+    for i, (x, view) in enumerate(seen):
+        if view.state == LectureState.IN_PROGRESS and view.last_activity_at is not None:
+            started.append((view.last_activity_at, -i, x, view))
+    if started:
+        # The lecture watched last (the earlier one when two were touched at once).
+        _at, _i, lecture, view = max(started, key=lambda item: (item[0], item[1]))
+        return NextStep(StepKind.CONTINUE, lecture, view.resume_position)
+    # Only completed lectures so far: the first one not completed, from its start.
+    lecture = next(x for x in lectures if not (x.pk in views and views[x.pk].completed))
+    return NextStep(StepKind.CONTINUE, lecture, 0.0)
+
+
+def course_percents(*, user: User, course_ids: list[int]) -> dict[int, int]:
+    """Per course, the share of its visible lectures the member completed (one query)."""
+    if not course_ids:
+        return {}
+    return {
+        row["course_id"]: share(row["done"], row["total"])
+        for row in completion_counts(user=user, courses=Q(course_id__in=course_ids))
+    }

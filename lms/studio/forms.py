@@ -19,14 +19,26 @@ class CourseForm(StudioFormMixin, forms.ModelForm[Course]):
     # translated verbose name; Category's Meta already orders by position.
     class Meta:
         model = Course
-        fields = ("category", "title", "title_en", "summary", "description", "level")
+        fields = ("category", "title", "title_en", "summary", "description", "outcome", "level")
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    # Not the model's field: the bytes are checked and the name chosen by
+    # `catalog.services.course_cover_set`, which the view calls with this upload.
+    cover = forms.FileField(
+        label=_("Cover image"),
+        required=False,
+        help_text=_(
+            "PNG, JPEG or WebP, 16:9 looks best (e.g. 1280×720). Until you add one, a frame of "
+            "the first lecture is shown."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+    )
 
 
 class LectureForm(StudioFormMixin, forms.ModelForm[Lecture]):
     class Meta:
         model = Lecture
-        fields = ("title", "title_en", "description")
+        fields = ("title", "title_en", "section_title", "description")
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 

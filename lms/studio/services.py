@@ -50,8 +50,10 @@ MAX_HANDOUT_BYTES = 50 * 1024 * 1024
 GO_LIVE_LOOKBACK = timedelta(days=2)
 
 
-COURSE_EDITABLE = frozenset({"title", "title_en", "summary", "description", "level", "category"})
-LECTURE_EDITABLE = frozenset({"title", "title_en", "description"})
+COURSE_EDITABLE = frozenset(
+    {"title", "title_en", "summary", "description", "outcome", "level", "category"}
+)
+LECTURE_EDITABLE = frozenset({"title", "title_en", "section_title", "description"})
 
 
 def _edit(obj: Course | Lecture, allowed: frozenset[str], fields: dict[str, Any]) -> None:
@@ -65,10 +67,24 @@ def _edit(obj: Course | Lecture, allowed: frozenset[str], fields: dict[str, Any]
 
 
 @transaction.atomic
-def course_update(*, course: Course, **fields: Any) -> Course:
-    """Edit a course's texts, category or level (`COURSE_EDITABLE`)."""
+def course_update(*, course: Course, cover: UploadedFile | None = None, **fields: Any) -> Course:
+    """Edit a course's texts, category or level (`COURSE_EDITABLE`) and, with `cover`, its
+    cover image (`catalog.services.course_cover_set`): all or nothing."""
     course = Course.objects.select_for_update().get(pk=course.pk)
     _edit(course, COURSE_EDITABLE, fields)
+    if cover is not None:
+        course = catalog_services.course_cover_set(course=course, upload=cover)
+    return course
+
+
+@transaction.atomic
+def course_create(
+    *, instructors: list[User], cover: UploadedFile | None = None, **fields: Any
+) -> Course:
+    """A new draft course taught by `instructors`, with its cover when one was uploaded."""
+    course = catalog_services.course_create(instructors=instructors, **fields)
+    if cover is not None:
+        course = catalog_services.course_cover_set(course=course, upload=cover)
     return course
 
 

@@ -46,13 +46,10 @@ def questions_awaiting(request: MemberRequest) -> HttpResponse:
 
 @instructor_required
 def course_create(request: MemberRequest) -> HttpResponse:
-    form = CourseForm(request.POST or None)
+    form = CourseForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            course = catalog_services.course_create(
-                instructors=[request.user],
-                **form.cleaned_data,
-            )
+            course = services.course_create(instructors=[request.user], **form.cleaned_data)
         except AppError as exc:
             add_app_error(form, exc)
         else:
@@ -64,7 +61,7 @@ def course_create(request: MemberRequest) -> HttpResponse:
 @instructor_required
 def course_edit(request: MemberRequest, pk: int) -> HttpResponse:
     course = catalog_selectors.access_course_for_edit(request.user, pk=pk)
-    form = CourseForm(request.POST or None, instance=course, prefix="course")
+    form = CourseForm(request.POST or None, request.FILES or None, instance=course, prefix="course")
     lecture_form = LectureForm(prefix="lecture")
     if request.method == "POST" and form.is_valid():
         try:

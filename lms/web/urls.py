@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("courses/", views.course_list, name="course_list"),
     path("courses/<slug:slug>/", views.course_detail, name="course_detail"),
+    path("courses/<slug:slug>/cover", views.course_cover, name="course_cover"),
     path(
         "courses/<slug:slug>/lectures/<int:position>/",
         views.lecture_detail,

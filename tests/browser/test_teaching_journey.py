@@ -241,7 +241,7 @@ def _visitor_finds_the_bundle_course_and_lecture(page: Page) -> None:
     page.get_by_role("link", name=COURSE).click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text(COURSE)
-    expect(page.locator(".meta").first).to_contain_text("김상담")
+    expect(page.locator(".course-instructors")).to_contain_text("김상담")
     lectures = page.locator("ol.lectures > li")
     expect(lectures).to_have_count(1)
     expect(lectures.first).to_contain_text(LECTURE)

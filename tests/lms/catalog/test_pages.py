@@ -130,7 +130,7 @@ def test_search_without_a_match_lists_nothing(client):
     LectureFactory(course=course, position=1, title="모니터링 평가표 설계")
     page = client.get("/search/", {"q": "마케팅을"}).content.decode()
     assert "모니터링 평가표 설계" not in page
-    assert "일치하는 강의가 없습니다" in page
+    assert "“마케팅을” 검색 결과가 없습니다." in page
 
 
 def test_search_finds_courses_by_words_in_the_description(client):

@@ -36,6 +36,27 @@ def test_seed_loads_the_flagship_course_with_30_ordered_lectures(seed):
     assert set(course.lectures.values_list("duration_seconds", flat=True)) == {20}
 
 
+def test_seed_gives_the_flagship_course_its_pitch_level_and_sections(seed):
+    seed_load(seed, video=ready_video_asset(duration=20))
+
+    course = Course.objects.get(slug="qa-manager-exam")
+    assert course.summary
+    assert course.description
+    assert course.outcome == "QA관리사 자격시험 준비"
+    assert course.level == Course.Level.INTERMEDIATE
+    opened = dict(
+        course.lectures.exclude(section_title="").values_list("position", "section_title")
+    )
+    assert opened == {
+        1: "콜센터와 QA의 기초",
+        5: "모니터링과 평가",
+        13: "코칭과 응대 품질",
+        19: "VOC·교육·상담원 관리",
+        26: "채널 확장과 QA 조직 운영",
+        29: "시험 대비",
+    }
+
+
 def test_seed_without_a_video_leaves_drafts_that_nobody_sees(seed):
     seed_load(seed)
     assert not Course.objects.filter(status="published").exists()
@@ -73,6 +94,9 @@ def test_seed_with_unknown_category_is_refused_and_writes_nothing(seed):
         (("courses", 0, "lectures", 3), 42, "lectures[3]"),
         (("bundles", 0, "courses", 0), "missing-course", "missing-course"),
         (("weekly_lectures", 0, "starts"), "7pm", "starts"),
+        (("courses", 0, "sections", 1), ["모니터링", 31], "sections[1]"),
+        (("courses", 0, "sections", 2), "코칭", "sections[2]"),
+        (("courses", 0, "level"), "expert", "expert"),
     ],
 )
 def test_seed_with_malformed_entries_names_the_problem(seed, path, value, expected):
