@@ -1,5 +1,7 @@
 import pytest
+from django.conf import settings
 from django.test import Client
+from django.utils import translation
 
 from tests.factories import UserFactory
 
@@ -122,3 +124,13 @@ def _shared_cache_emptied(request, django_db_blocker):
             for conn in connections.all():
                 conn.close_if_unusable_or_obsolete()
             cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """Each test starts in the site's language: a request through the test client leaves the
+    language its LocaleMiddleware chose active in the thread (English, after a test that
+    switched), and a test that formats a date without a request would read it."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
