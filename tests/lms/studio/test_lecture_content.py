@@ -236,5 +236,5 @@ def test_a_refused_course_form_comes_back_to_the_course_details(instructor, clie
     html = client.post(f"/studio/courses/{course.pk}/", {"course-title": ""}).content.decode()
 
     assert '<section class="panel wide-form" id="details">' in html
-    assert '<form method="post" action="#details" novalidate>' in html
+    assert '<form method="post" action="#details" enctype="multipart/form-data" novalidate>' in html
     assert "field-invalid" in html
