@@ -16,13 +16,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from lms.accounts.models import User
 from lms.core.errors import AppError
+from lms.core.throttling import WindowScopedRateThrottle
 
 from . import reports, selectors, services
 from .auth import HeartbeatKeyAuthentication, KeyHolder
@@ -149,10 +150,11 @@ _ERRORS = {
 
 
 class HeartbeatApi(APIView):
-    """Record what the player played. Send every ~10 s and on pause, seek, rate change, ended
-    and page hide (`fetch(..., {keepalive: true})` with the CSRF header under a session;
-    `navigator.sendBeacon` cannot send that header). Flush reports queued while offline as one
-    batch. On a 4xx, drop the report: it will never be accepted."""
+    """Record what the player played. Queue every ~10 s of watching; send the queue every ~60 s
+    and at once on pause, seek, rate change, ended and page hide (`fetch(..., {keepalive:
+    true})` with the CSRF header under a session; `navigator.sendBeacon` cannot send that
+    header). Flush reports queued while offline as one batch. On a 4xx, drop the report: it
+    will never be accepted."""
 
     # The player's key first: a player sends it with the page's cookies, and the session is
     # then never read.
@@ -162,8 +164,11 @@ class HeartbeatApi(APIView):
         SessionAuthentication,
     )
     permission_classes = (IsAuthenticated,)
-    throttle_classes = (ScopedRateThrottle,)
+    throttle_classes = (WindowScopedRateThrottle,)
     throttle_scope = "heartbeats"
+    # JSON only: a player has no use for the browsable API, and every heartbeat would pay for
+    # choosing between the two.
+    renderer_classes = (JSONRenderer,)
 
     @extend_schema(
         operation_id="progress_heartbeats",
