@@ -66,7 +66,9 @@ def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--runs", type=int, default=3, help="runs in a row")
     p.add_argument("--members", type=int, default=10_000)
-    p.add_argument("--interval", type=float, default=30.0, help="a member's send interval, s")
+    p.add_argument(
+        "--interval", type=float, default=60.0, help="a member's send interval, s (the player's)"
+    )
     p.add_argument("--seconds", type=float, default=300, help="measured window of `watching`")
     p.add_argument("--ramp-seconds", type=float, default=30)
     p.add_argument("--hold-seconds", type=float, default=30)
@@ -230,7 +232,10 @@ class Watching:
     the server has not acknowledged yet), moving to the next lecture at the end of one."""
 
     def __init__(self, members: list[Member], lecture_ids: list[int], duration: int) -> None:
+        from lms.learning.rules import CREDIT_CARRY_SECONDS
+
         self.members, self.lecture_ids, self.duration = members, lecture_ids, duration
+        self.carry = CREDIT_CARRY_SECONDS
         self.turn = 0
         self.stale = 0  # reports left unacknowledged at the end (a member still busy)
 
@@ -244,7 +249,8 @@ class Watching:
 
     def request(self, member: Member) -> bytes:
         now = time.monotonic()
-        played = min(now - member.last, 60.0) if member.last else 1.0
+        # At most the server's carry-over (a member whose previous request waited long).
+        played = min(now - member.last, self.carry) if member.last else 1.0
         member.last = now
         if member.position >= self.duration:
             self._next_lecture(member)

@@ -25,9 +25,11 @@ HRD_MIN_THRESHOLD = 80
 # keyframe-aligned seek back) and still count.
 SEEK_TOLERANCE_SECONDS = 3.0
 # A member's credit clock (models.MemberCredit) starts no earlier than this long ago: the
-# one carry-over for a late heartbeat or a short network drop replayed in one batch (the
-# player sends every ~30 s). Longer silences bank nothing.
-CREDIT_CARRY_SECONDS = 60.0
+# one carry-over for a late heartbeat or a short network drop replayed in one batch. Two of
+# the player's send intervals (SEND_EVERY_MS in player.js, 60 s), so that a report carrying
+# a whole interval of watching, sent a little late, is never cut. Longer silences bank
+# nothing.
+CREDIT_CARRY_SECONDS = 120.0
 
 # Resume from 0 when the stored position is within the last 5 % or the last 10 s.
 RESUME_TAIL_SHARE = 0.05

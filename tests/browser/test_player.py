@@ -137,8 +137,8 @@ def test_reports_made_offline_arrive_when_the_network_returns(member_page: Page,
 
 
 def test_while_playing_the_player_queues_and_sends_on_pause(member_page: Page, watch_lecture):
-    """Every ~10 s of watching is queued, not sent: a request goes out every ~30 s, or at
-    once on pause (a third of the requests each carrying three times the watching)."""
+    """Every ~10 s of watching is queued, not sent: a request goes out every ~60 s, or at
+    once on pause (a sixth of the requests, each carrying six times the watching)."""
     posts: list[str] = []
     member_page.on(
         "request",

@@ -22,7 +22,11 @@ import {
 } from "./player_controls.js";
 
 const QUEUE_EVERY_MS = 10_000;
-const SEND_EVERY_MS = 30_000;
+// Every watching member's player sends at this pace, so it sets the server's load: one request
+// a minute carries six queued ticks (figures: docs/performance.md). Pause, seek, end, a quality
+// change and page hide send at once. The server's carry-over (rules.CREDIT_CARRY_SECONDS) is
+// two of these.
+const SEND_EVERY_MS = 60_000;
 const MAX_QUEUED_REPORTS = 50; // the server takes this many per request (one per page load)
 const MAX_RANGES_PER_REPORT = 500; // and this many ranges per report
 const SEEK_JUMP_S = 1.5; // a jump larger than this between two timeupdates is a seek

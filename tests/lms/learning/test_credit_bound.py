@@ -153,9 +153,9 @@ def test_idle_then_burst_credits_only_the_carry_over(clock, member, course):
     clock.shift(300)
     [result] = post(player, [whole(lecture, seq=2)])["lectures"]
 
-    # 12 s watched, then one carry-over of wall time at 2x: 12 + 60 x 2.
-    assert result["credited_seconds"] == pytest.approx(12 + 60 * 2)
-    assert result["refused_seconds"] == pytest.approx(600 - 12 - 120)
+    # 12 s watched, then one carry-over of wall time at 2x: 12 + 120 x 2.
+    assert result["credited_seconds"] == pytest.approx(12 + 120 * 2)
+    assert result["refused_seconds"] == pytest.approx(600 - 12 - 240)
     assert not result["completed"]
 
 

@@ -141,14 +141,14 @@ def test_range_slightly_past_the_end_is_clipped_to_the_duration(member, lecture)
 
 def test_credit_is_bounded_by_the_wall_clock_time_since_the_last_report(member, lecture):
     now = NOON
-    # A member new to the clock has the carry-over, 60 s of wall time: 120 s of media at 2x.
-    [first] = record(member, report(lecture, ranges=[[0, 200]]), now=now)
-    assert row(member, lecture).coverage == [[0.0, 120.0]]
-    assert first.refused_seconds == 80
+    # A member new to the clock has the carry-over, 120 s of wall time: 240 s of media at 2x.
+    [first] = record(member, report(lecture, ranges=[[0, 300]]), now=now)
+    assert row(member, lecture).coverage == [[0.0, 240.0]]
+    assert first.refused_seconds == 60
 
-    [second] = record(member, report(lecture, ranges=[[200, 300]]), now=now + timedelta(seconds=10))
+    [second] = record(member, report(lecture, ranges=[[300, 400]]), now=now + timedelta(seconds=10))
 
-    assert row(member, lecture).coverage == [[0.0, 120.0], [200.0, 220.0]]
+    assert row(member, lecture).coverage == [[0.0, 240.0], [300.0, 320.0]]
     assert second.refused_seconds == 80
 
 
@@ -171,14 +171,14 @@ def test_a_long_silence_banks_no_more_than_the_carry_over(member, lecture):
 
     [result] = record(member, report(lecture, ranges=[[10, 600]]), now=now + timedelta(days=2))
 
-    # 60 s of wall time at 2x.
-    assert row(member, lecture).coverage == [[0.0, 130.0]]
-    assert result.refused_seconds == 470
+    # 120 s of wall time at 2x.
+    assert row(member, lecture).coverage == [[0.0, 250.0]]
+    assert result.refused_seconds == 350
     lecture.duration_seconds = 3600
     lecture.save()
     [result] = record(member, report(lecture, ranges=[[600, 1800]]), now=now + timedelta(days=4))
-    assert row(member, lecture).coverage == [[0.0, 130.0], [600.0, 720.0]]
-    assert result.refused_seconds == 1080
+    assert row(member, lecture).coverage == [[0.0, 250.0], [600.0, 840.0]]
+    assert result.refused_seconds == 960
 
 
 # HRD
@@ -206,17 +206,16 @@ def test_hrd_sped_up_viewing_is_credited_at_real_time(member, hrd_lecture):
     assert row(member, hrd_lecture).credited_seconds == 40
 
 
-def test_hrd_wall_clock_bound_is_real_time(member, hrd_lecture):
+def test_hrd_wall_clock_bound_is_real_time(member, hrd_course):
+    lecture = LectureFactory(course=hrd_course, position=1, duration_seconds=200)
     now = NOON
-    # The whole carry-over used: the member's clock stands at now.
-    record(member, report(hrd_lecture, ranges=[[0, 60]]), now=now)
+    # The whole carry-over used (120 s at 1x): the member's clock stands at now.
+    record(member, report(lecture, ranges=[[0, 120]]), now=now)
 
     # 10 s later, 20 s of media at 1x cannot have been played: 10 s is credited.
-    [result] = record(
-        member, report(hrd_lecture, ranges=[[60, 80]]), now=now + timedelta(seconds=10)
-    )
+    [result] = record(member, report(lecture, ranges=[[120, 140]]), now=now + timedelta(seconds=10))
 
-    assert row(member, hrd_lecture).coverage == [[0.0, 70.0]]
+    assert row(member, lecture).coverage == [[0.0, 130.0]]
     assert result.refused_seconds == 10
 
 
