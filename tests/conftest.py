@@ -80,6 +80,12 @@ def ready_lecture(db, settings, tmp_path, short_clip):
     return lecture
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow run first: started last, one of them would keep a single xdist
+    worker busy for a minute or two after the others had finished."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_terminal_summary(terminalreporter) -> None:
     """The Schemathesis figures per role (tests/lms/api_fuzz/test_schemathesis.py): what each
     operation's test recorded, collected from every report (also from xdist workers)."""

@@ -164,7 +164,9 @@ def _failure_from(exc: BaseException) -> Failure:
     return Failure(failures.INTERNAL_ERROR, repr(exc)[:2000])
 
 
-def _transcode_spec() -> TranscodeSpec:
+def transcode_spec() -> TranscodeSpec:
+    """What the worker encodes with, from the settings (the tests make their packages with
+    it too: tests/video.py)."""
     limits = Limits(
         max_duration_s=float(settings.MEDIA_MAX_DURATION_SECONDS),
         max_pixels=settings.MEDIA_MAX_PIXELS,
@@ -344,7 +346,7 @@ def _encode(source: Path, work: Path, lease: _Lease) -> TranscodeResult:
     return transcode(
         source,
         work / "out",
-        spec=_transcode_spec(),
+        spec=transcode_spec(),
         on_progress=on_progress,
         should_cancel=lease.should_stop,
         on_start=on_start,

@@ -8,11 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 # Playwright's sync API runs an event loop in this thread; the live server's database access
 # happens in its own thread, and the test's own ORM calls are plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# `expect` waits as long as the contexts' actions do (15 s; its own default is 5 s): with four
+# workers on a loaded machine, an admin save once took longer than 5 s to show its message.
+expect.set_options(timeout=15_000)
 
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -140,6 +140,7 @@ def main_pages(data: dict) -> list[MainPage]:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
 def test_main_pages_have_no_serious_accessibility_violation(
     browser: Browser, live_server, front_of_house: dict, viewport: str

@@ -384,8 +384,15 @@ def test_the_storyboard_label_shows_the_time_under_the_pointer(desktop_page: Pag
 def test_a_drag_on_the_seek_bar_seeks_once_where_it_ends(desktop_page: Page, watch_lecture):
     page = desktop_page
     ready(page)
+    # `seeking` is an event queued after currentTime changes; `seeked` follows it, so a seek
+    # is counted once its `seeked` has been seen.
     page.evaluate(
-        f"() => {{ window.seeks = 0; {VIDEO}.addEventListener('seeking', () => window.seeks++); }}"
+        f"""() => {{
+          window.seeks = 0;
+          window.seeked = 0;
+          {VIDEO}.addEventListener('seeking', () => window.seeks++);
+          {VIDEO}.addEventListener('seeked', () => window.seeked++);
+        }}"""
     )
     bar = page.locator("[data-seekbar]").bounding_box()
     assert bar is not None
@@ -396,7 +403,9 @@ def test_a_drag_on_the_seek_bar_seeks_once_where_it_ends(desktop_page: Page, wat
     page.mouse.move(bar["x"] + bar["width"] * 0.6, y, steps=5)
     assert page.evaluate("window.seeks") == 0  # not while dragging: every seek is reported
     page.mouse.up()
-    page.wait_for_function(f"() => Math.abs({VIDEO}.currentTime - 0.6 * {VIDEO}.duration) < 0.3")
+    page.wait_for_function(
+        f"() => window.seeked > 0 && Math.abs({VIDEO}.currentTime - 0.6 * {VIDEO}.duration) < 0.3"
+    )
     assert page.evaluate("window.seeks") == 1
 
     page.mouse.click(bar["x"] + bar["width"] * 0.25, y)  # a click seeks too

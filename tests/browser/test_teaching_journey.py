@@ -26,7 +26,7 @@ from tests.browser.uploading import transcode_and_see_ready, upload_cut_then_res
 from tests.factories import CategoryFactory, UserFactory
 from tests.video import make_clip
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 TOPIC = "콜센터 상담 품질 모니터링"
 COURSE = "상담 품질 모니터링 실무"

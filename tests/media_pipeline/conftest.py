@@ -1,7 +1,8 @@
 """Fixtures for the media pipeline tests: real ffmpeg, real clips made on the spot.
 
-Clips are session-scoped and made only when a test asks for them; transcode packages are
-cached per clip so several tests can look at one encode.
+Clips are made only when a test asks for them, and transcode packages are cached per clip so
+several tests can look at one encode; both are kept on disk between runs and shared by the
+xdist workers (tests/media_cache.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from pathlib import Path
 import av
 import pytest
 
-from media_pipeline import TranscodeResult, resolve_ffmpeg, transcode
+from media_pipeline import TranscodeResult, resolve_ffmpeg
+from tests.media_cache import cached_dir, cached_transcode
 
 
 @pytest.fixture(scope="session")
@@ -185,36 +187,26 @@ def make_clip(ffmpeg_bin: str, directory: Path, name: str, spec: ClipSpec) -> Pa
 
 
 @pytest.fixture(scope="session")
-def clip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("clips")
-
-
-@pytest.fixture(scope="session")
-def clip(ffmpeg_bin: str, clip_dir: Path) -> Callable[[str], Path]:
-    made: dict[str, Path] = {}
+def clip(ffmpeg_bin: str) -> Callable[[str], Path]:
+    """A named clip of CLIPS, made once for its spec (tests/media_cache.py)."""
 
     def get(name: str) -> Path:
-        if name not in made:
-            made[name] = make_clip(ffmpeg_bin, clip_dir, name, CLIPS[name])
-        return made[name]
+        spec = CLIPS[name]
+        made = cached_dir(
+            "pipeline-clip",
+            (name, spec),
+            lambda directory: make_clip(ffmpeg_bin, directory, name, spec),
+            ffmpeg_bin=ffmpeg_bin,
+        )
+        return made / f"{name}{spec.suffix}"
 
     return get
 
 
 @pytest.fixture(scope="session")
-def package(
-    clip: Callable[[str], Path], tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[str], TranscodeResult]:
-    """The transcode of a named clip, made once per session."""
-    done: dict[str, TranscodeResult] = {}
-
-    def get(name: str) -> TranscodeResult:
-        if name not in done:
-            out = tmp_path_factory.mktemp(f"pkg_{name}") / "out"
-            done[name] = transcode(clip(name), out)
-        return done[name]
-
-    return get
+def package(clip: Callable[[str], Path], ffmpeg_bin: str) -> Callable[[str], TranscodeResult]:
+    """The transcode of a named clip, made once for its bytes (tests/media_cache.py)."""
+    return lambda name: cached_transcode(clip(name), ffmpeg_bin=ffmpeg_bin)
 
 
 def _keyframe_times(path: Path) -> list[float]:
